@@ -112,12 +112,11 @@ def find_article(session: Session, url: str) -> Article:
             f"{url!r} is not an absolute http(s) URL. Give the article's full URL, "
             "e.g. https://sport.example.com/football/2026/11/25/match-report.html."
         ) from None
-    article = session.scalars(
-        select(Article)
-        .outerjoin(ArticleURL, ArticleURL.article_id == Article.id)
-        .where((Article.url == key) | (ArticleURL.url == key))
-        .limit(1)
-    ).first()
+    # Two indexed lookups: an OR across the join would scan both tables.
+    article = session.scalars(select(Article).where(Article.url == key)).first()
+    if article is None:
+        alias = session.get(ArticleURL, key)
+        article = session.get(Article, alias.article_id) if alias is not None else None
     if article is None:
         raise NotFoundError(
             f"No archived article at {url}. Check the URL, or find the article with "

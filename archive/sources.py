@@ -19,6 +19,7 @@ A TOML file can hold many sources (``pressbox source import FILE.toml``)::
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -85,7 +86,10 @@ class SourceSpec:
             ValidationError: naming the source, the field and the bad value.
         """
         where = f"source {self.name!r}"
-        if not _NAME.match(self.name or ""):
+        for key in ("feeds", "sitemaps", "allow", "deny", "domains"):
+            if isinstance(getattr(self, key), str):
+                setattr(self, key, [getattr(self, key)])
+        if not _NAME.fullmatch(self.name or ""):
             raise ValidationError(
                 f"Bad source name {self.name!r}: use letters, digits, '_', '-' or '.' "
                 "(up to 100 characters), e.g. bbc-sport."
@@ -111,6 +115,7 @@ class SourceSpec:
         if self.delay is not None and (
             isinstance(self.delay, bool)
             or not isinstance(self.delay, int | float)
+            or not math.isfinite(self.delay)
             or self.delay < 0
         ):
             raise ValidationError(
@@ -119,7 +124,7 @@ class SourceSpec:
         if self.revisit is not None:
             RevisitPolicy.parse(self.revisit)
         for domain in self.domains:
-            if not re.match(r"^[a-z0-9.-]+(:\d+)?$", domain.lower()):
+            if not re.fullmatch(r"[a-z0-9.-]+(:\d+)?", domain.lower()):
                 raise ValidationError(
                     f"Bad --domain {domain!r} for {where}: give a host name like example.com."
                 )

@@ -122,12 +122,13 @@ def run_crawl(
                 finish_run(session, run_id, "timed_out", message=f"stopped after {timeout:g}s")
             elif run.status == "running":  # the child died before it could close the run
                 tail = "\n".join(err_text.splitlines()[-5:]) or _log_tail(logfile)
-                finish_run(
-                    session,
-                    run_id,
-                    "failed",
-                    message=f"crawl process exited with code {proc.returncode}: {tail}",
-                )
+                if proc.returncode < 0:  # killed by a signal
+                    status = "aborted"
+                    why = f"crawl process killed by signal {-proc.returncode}"
+                else:
+                    status = "failed"
+                    why = f"crawl process exited with code {proc.returncode}: {tail}"
+                finish_run(session, run_id, status, message=why)
             counts = {
                 name: getattr(run, name)
                 for name in (

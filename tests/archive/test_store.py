@@ -66,14 +66,17 @@ def test_revert_to_earlier_content_is_a_new_version(seed: Seeder) -> None:
 
 
 def test_whitespace_only_rewrap_keeps_the_hash(seed: Seeder) -> None:
-    fields = {"title": "Report", "authors": ["A"], "published": None, "modified": None}
-    wrapped = "Arsenal beat\nSpurs   two goals\n\n\nto one."
-    assert content_hash(text="Arsenal beat Spurs two goals\nto one.", **fields) == content_hash(
-        text=wrapped, **fields
-    )
+    def hash_of(text: str) -> str:
+        return content_hash(title="Report", text=text, authors=["A"], published=None, modified=None)
 
-    seed.article(URL, text="Arsenal beat Spurs two goals\nto one.")
-    assert seed.article(URL, text=wrapped) == "unchanged"
+    text = "Arsenal beat Spurs two goals to one.\nSaka scored twice."
+    # re-indented markup: runs of spaces, tabs, NBSPs, blank lines, CRLF line ends
+    rewrapped = "  Arsenal beat  Spurs\ttwo goals\u00a0to one.  \r\n\r\n\n   Saka scored twice.\n"
+    assert hash_of(text) == hash_of(rewrapped)
+    assert hash_of(text) != hash_of(text.replace("twice", "once"))
+
+    seed.article(URL, text=text)
+    assert seed.article(URL, text=rewrapped) == "unchanged"
     assert len(versions_of(seed.archive)) == 1
 
 
@@ -111,7 +114,7 @@ def test_run_counts_equal_the_outcomes(seed: Seeder) -> None:
         assert (run.articles_new, run.versions_new, run.unchanged) == (2, 1, 1)
         assert (run.skipped, run.errors, run.pages_fetched) == (1, 1, 7)
         by_outcome = dict(
-            s.execute(select(Fetch.outcome, func.count()).group_by(Fetch.outcome)).tuples().all()
+            s.execute(select(Fetch.outcome, func.count()).group_by(Fetch.outcome)).all()
         )
     assert by_outcome == {
         "new_article": 2,
