@@ -113,7 +113,7 @@ def main() -> None:
         first = json.loads(out)
         size_after_first = db_bytes(db_file)
         # 3. recrawl of the unchanged site
-        re_s, re_rss, out = measured(
+        re_s, _re_rss, out = measured(
             [*pb, "crawl", "bench", "--db", db, "--revisit", "all", "--format", "json", *set_args],
             env,
         )

@@ -58,10 +58,15 @@ def trafilatura_predict(html: bytes, url: str) -> Prediction:
     import trafilatura
 
     doc = trafilatura.bare_extraction(html, url=url, with_metadata=True)
-    if doc is None:
+    if doc is None or isinstance(doc, dict):
         return {"text": "", "title": None, "author": None, "date": None}
     d = doc.as_dict()
-    return {"text": d.get("text") or "", "title": d["title"], "author": d["author"], "date": d["date"]}
+    return {
+        "text": d.get("text") or "",
+        "title": d["title"],
+        "author": d["author"],
+        "date": d["date"],
+    }
 
 
 SYSTEMS: dict[str, Callable[[bytes, str], Prediction]] = {

@@ -10,15 +10,17 @@ from __future__ import annotations
 import asyncio
 import html
 import multiprocessing
+import os
 import re
+import threading
+import time
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from crawler.extract import EXTRACTOR_NAME, EXTRACTOR_VERSION, ExtractionError, extract
-
 from archive.store import ArticleContent, compress_html, content_hash
+from crawler.extract import EXTRACTOR_NAME, EXTRACTOR_VERSION, ExtractionError, extract
 
 __all__ = ["Analysis", "ExtractionPool", "analyse_page", "find_links"]
 
@@ -118,7 +120,18 @@ def analyse_page(
     return Analysis(page_type="article", article=article, links=links)
 
 
-def _warm_up() -> None:  # import trafilatura & co. once per worker, before the first page
+def _worker_init() -> None:
+    """Runs once in each worker: exit when the crawl process dies (even by SIGKILL, which gives
+    it no chance to stop us), then import trafilatura & co. before the first page arrives."""
+    parent = os.getppid()
+
+    def watch_parent() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch_parent, name="watch-parent", daemon=True).start()
     extract(b"<html><body><p>warm up</p></body></html>", "http://localhost/")
 
 
@@ -146,7 +159,7 @@ class ExtractionPool:
             # spawn, not fork: the parent runs a Twisted reactor and holds database connections.
             ctx = multiprocessing.get_context("spawn")
             self.executor: Executor = ProcessPoolExecutor(
-                max_workers=workers, mp_context=ctx, initializer=_warm_up
+                max_workers=workers, mp_context=ctx, initializer=_worker_init
             )
         else:
             self.executor = _InlineExecutor()

@@ -98,30 +98,32 @@ def run_crawl(
             cmd += ["-s", f"{name}={value}"]
         env = dict(os.environ, SCRAPY_SETTINGS_MODULE=PROJECT_SETTINGS, PRESSBOX_DB=url)
         started = time.monotonic()
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # The child's own stderr (tracebacks before logging starts) goes to the run's log file:
+        # a pipe would keep us waiting on its grandchildren (the extraction workers).
+        with logfile.open("ab") as errfile:
+            proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=errfile)
         with archive.write_session() as session:
             get_run(session, run_id).pid = proc.pid
         timed_out = False
         try:
-            _, stderr = proc.communicate(timeout=timeout)
+            proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             timed_out = True
             proc.send_signal(signal.SIGTERM)
             try:
-                _, stderr = proc.communicate(timeout=30)
+                proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
-                _, stderr = proc.communicate()
+                proc.wait()
         duration = time.monotonic() - started
-        err_text = stderr.decode("utf-8", "replace").strip()
-        if echo_log and err_text:
-            print(err_text, file=sys.stderr)
+        if echo_log:
+            print(_log_tail(logfile, 20), file=sys.stderr)
         with archive.write_session() as session:
             run = get_run(session, run_id)
             if timed_out:
                 finish_run(session, run_id, "timed_out", message=f"stopped after {timeout:g}s")
             elif run.status == "running":  # the child died before it could close the run
-                tail = "\n".join(err_text.splitlines()[-5:]) or _log_tail(logfile)
+                tail = _log_tail(logfile)
                 if proc.returncode < 0:  # killed by a signal
                     status = "aborted"
                     why = f"crawl process killed by signal {-proc.returncode}"

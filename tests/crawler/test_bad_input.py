@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from archive.db import Archive
 from archive.models import Article, Fetch, Version
-from pressbox import cli
+from pressbox.cli import cli
 from tests.crawler.conftest import add_site_source, crawl
 from tests.mockserver import MockServer
 
@@ -38,8 +38,12 @@ def test_a_crawl_records_each_kind_of_bad_page_and_goes_on(
         "/errors/server-error.html": ("error", 500, "HTTP 500"),
         "/errors/slow.html": ("error", None, "timed out"),
         "/errors/loop-a.html": ("error", None, "redirect loop"),
-        "/errors/report.pdf": ("skipped", 200, "not an HTML page"),
-        "/errors/photo.jpg": ("skipped", 200, "not an HTML page"),
+        "/errors/season-report": (
+            "skipped",
+            200,
+            "not an HTML page (Content-Type: application/pdf)",
+        ),
+        "/errors/photo-of-the-day": ("skipped", 200, "not an HTML page (Content-Type: image/jpeg)"),
         "/errors/huge.html": ("skipped", None, "size limit"),
         "/private/secret.html": ("skipped", None, "robots.txt"),
     }
@@ -52,12 +56,14 @@ def test_a_crawl_records_each_kind_of_bad_page_and_goes_on(
         titles = set(s.scalars(select(Version.title)))
         moved = fetches["/errors/moved.html"]
         assert moved.outcome == "new_article" or moved.outcome == "unchanged"
-        assert moved.redirects and moved.final_url != moved.url
+        assert moved.redirects
+        assert moved.final_url != moved.url
         assert s.get(Article, moved.article_id) is not None
     assert any("Müller" in (t or "") for t in titles)
     assert any("São Paulo" in (t or "") for t in titles)
     assert fetches["/errors/malformed.html"].outcome == "new_article"
-    assert result.counts["errors"] >= 4 and result.counts["articles_new"] >= 9
+    assert result.counts["errors"] >= 4
+    assert result.counts["articles_new"] >= 9
 
 
 def test_an_unknown_source_is_a_clear_error(db_url: str) -> None:
@@ -86,4 +92,5 @@ def test_source_add_refuses_bad_input_and_says_which(
     assert result.exit_code == 2, result.output
     assert message in result.output
     listed = CliRunner().invoke(cli, ["source", "list", "--db", db_url, "--format", "json"])
-    assert listed.exit_code == 0 and listed.output.strip() == "[]"
+    assert listed.exit_code == 0
+    assert listed.output.strip() == "[]"

@@ -24,11 +24,10 @@ from archive.errors import (
     NotFoundError,
     ValidationError,
 )
+from pressbox import __version__
 
 F = TypeVar("F", bound=Callable[..., Any])
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-
-__version__ = "0.1.0"
 
 
 # -- shared options and output --------------------------------------------------------------------
@@ -77,8 +76,10 @@ def emit(rows: list[dict[str, Any]], fmt: str, columns: list[str] | None = None)
             min(60, max(len(c), *(len(row[i]) for row in cells))) for i, c in enumerate(columns)
         ]
         click.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
-        for row in cells:
-            click.echo("  ".join(v[:w].ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+        for line in cells:
+            click.echo(
+                "  ".join(v[:w].ljust(w) for v, w in zip(line, widths, strict=True)).rstrip()
+            )
 
 
 def _cell(value: Any) -> str:
@@ -539,11 +540,3 @@ def demo(articles: int, port: int, keep_serving: bool, db: str | None) -> None:
     from crawler.demo.run import run_demo
 
     run_demo(db=db, articles=articles, port=port, keep_serving=keep_serving, echo=click.echo)
-
-
-def main() -> None:
-    cli(prog_name="pressbox")
-
-
-if __name__ == "__main__":
-    main()

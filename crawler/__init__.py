@@ -1,0 +1,1 @@
+"""pressbox crawl side: Scrapy spiders, pipelines and the extraction layer."""

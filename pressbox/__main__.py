@@ -1,0 +1,3 @@
+from pressbox import main
+
+main()
