@@ -40,6 +40,8 @@ __all__ = [
     "CrawlRun",
     "Fetch",
     "Link",
+    "Schedule",
+    "SchedulerLock",
     "Source",
     "Version",
 ]
@@ -158,6 +160,15 @@ class Version(Base):
     encoding: Mapped[str | None] = mapped_column(String(40))
     extractor: Mapped[str] = mapped_column(String(60))
     extractor_version: Mapped[str] = mapped_column(String(60))
+    # What changed from the previous version (all zero / empty for version 1).
+    changed_fields: Mapped[list[str]] = mapped_column(default=list)
+    words_added: Mapped[int] = mapped_column(default=0)
+    words_removed: Mapped[int] = mapped_column(default=0)
+    chars_added: Mapped[int] = mapped_column(default=0)
+    chars_removed: Mapped[int] = mapped_column(default=0)
+    trivial: Mapped[bool] = mapped_column(
+        Boolean, default=False, comment="only whitespace, punctuation or a date/time line changed"
+    )
 
     article: Mapped[Article] = relationship(
         back_populates="versions", lazy="raise_on_sql", foreign_keys=[article_id]
@@ -208,6 +219,8 @@ class CrawlRun(Base):
     message: Mapped[str | None] = mapped_column(Text)
     log_file: Mapped[str | None] = mapped_column(Text)
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    flag_reason: Mapped[str | None] = mapped_column(Text)
+    workers: Mapped[list[str]] = mapped_column(default=list, comment="crawl workers that took part")
 
 
 class Fetch(Base):
@@ -238,3 +251,34 @@ class Fetch(Base):
     version_id: Mapped[int | None] = mapped_column(
         ForeignKey("versions.id", ondelete="SET NULL"), comment="the version it created or matched"
     )
+
+
+class Schedule(Base):
+    """When a source is crawled: a cron expression or an interval (the operator's record; the
+    scheduler mirrors it into APScheduler's job store)."""
+
+    __tablename__ = "schedules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(
+        ForeignKey("sources.id", ondelete="CASCADE"), unique=True
+    )
+    cron: Mapped[str | None] = mapped_column(String(200))
+    every_seconds: Mapped[float | None] = mapped_column(Float)
+    jitter: Mapped[float | None] = mapped_column(Float)
+    timeout: Mapped[float | None] = mapped_column(Float, comment="seconds before a run is stopped")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SchedulerLock(Base):
+    """At most one scheduler drives a database: the holder refreshes ``expires_at``."""
+
+    __tablename__ = "scheduler_lock"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    holder: Mapped[str] = mapped_column(String(255), comment="host:pid")
+    acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
