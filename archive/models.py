@@ -247,6 +247,8 @@ class Fetch(Base):
     error: Mapped[str | None] = mapped_column(Text)
     content_type: Mapped[str | None] = mapped_column(String(255))
     size: Mapped[int | None]
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
     article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
     version_id: Mapped[int | None] = mapped_column(
         ForeignKey("versions.id", ondelete="SET NULL"), comment="the version it created or matched"

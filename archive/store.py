@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from archive.changes import COMPARED_FIELDS, ChangeStats, compare_versions
 from archive.db import Archive
 from archive.models import Article, ArticleURL, CrawlRun, Fetch, Link, Version
 from archive.revisit import RevisitPolicy
@@ -165,7 +166,10 @@ class RunCounts:
     skipped: int = 0
     errors: int = 0
 
-    def add_outcome(self, outcome: str, status: int | None) -> None:
+    def add_outcome(self, outcome: str, status: int | None, *, article: bool = True) -> None:
+        """Count one fetch; a 304 of a listing page (``article`` false) counts as skipped."""
+        if outcome == "not_modified" and not article:
+            outcome = "skipped"
         if status is not None:
             self.pages_fetched += 1
         if outcome == "new_article":
@@ -233,7 +237,7 @@ class ArchiveWriter:
         with self.archive.write_session() as session:
             for record in batch:
                 outcome, article_id = self._write(session, record)
-                batch_counts.add_outcome(outcome, record.status)
+                batch_counts.add_outcome(outcome, record.status, article=article_id is not None)
                 results.append((record, outcome, article_id))
             increments = {
                 getattr(CrawlRun, name): getattr(CrawlRun, name) + value
@@ -265,6 +269,8 @@ class ArchiveWriter:
             error=record.error,
             content_type=record.content_type,
             size=record.size,
+            etag=record.etag,
+            last_modified=record.last_modified,
             **extra,
         )
         session.add(fetch)
@@ -327,6 +333,17 @@ class ArchiveWriter:
             if session.get(ArticleURL, key) is None:
                 session.add(ArticleURL(url=key, article_id=article.id))
 
+    def _changes(self, session: Session, article: Article, content: ArticleContent) -> ChangeStats:
+        """What changed from the article's latest version to ``content``."""
+        columns = [getattr(Version, name) for name in COMPARED_FIELDS]
+        previous = session.execute(
+            select(*columns).where(Version.id == article.latest_version_id)
+        ).first()
+        new = {name: getattr(content, name) for name in COMPARED_FIELDS}
+        if previous is None:  # cannot happen in an archive this writer wrote; be safe
+            return ChangeStats(changed_fields=list(COMPARED_FIELDS))
+        return compare_versions(previous._asdict(), new)
+
     def _write_article(
         self, session: Session, record: PageRecord, content: ArticleContent
     ) -> tuple[str, int | None]:
@@ -360,6 +377,7 @@ class ArchiveWriter:
                 version_id=article.latest_version_id,
             )
             return outcome, article.id
+        stats = self._changes(session, article, content) if outcome == "new_version" else None
         version = Version(
             article_id=article.id,
             version=article.version_count + 1,
@@ -382,6 +400,7 @@ class ArchiveWriter:
             encoding=content.encoding,
             extractor=content.extractor,
             extractor_version=content.extractor_version,
+            **(stats.as_dict() if stats is not None else {}),
         )
         session.add(version)
         session.flush()

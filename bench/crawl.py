@@ -94,6 +94,8 @@ def main() -> None:
                 "-a",
                 f"base={base}",
                 *settings,
+                "-s",
+                "ITEM_PIPELINES={}",
             ],
             dict(env, SCRAPY_SETTINGS_MODULE="crawler.settings"),
         )

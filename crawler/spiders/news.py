@@ -34,7 +34,7 @@ from sqlalchemy import select
 from twisted.python.failure import Failure
 
 from archive.db import Archive, open_archive
-from archive.models import Article, ArticleURL, Source
+from archive.models import Article, ArticleURL, CrawlRun, Fetch, Source
 from archive.revisit import RevisitPolicy
 from archive.runs import abort_dead_runs, finish_run, get_run, start_run
 from archive.sources import get_source
@@ -74,7 +74,6 @@ class NewsSpider(scrapy.Spider):
     handle_httpstatus_list: ClassVar[list[int]] = [304, *range(400, 600)]
 
     archive: Archive
-    pool: ExtractionPool
 
     def __init__(
         self,
@@ -99,7 +98,9 @@ class NewsSpider(scrapy.Spider):
         self.max_pages_arg = int(max_pages) if max_pages not in (None, "") else None
         self.revisit_mode = revisit
         self.trigger = trigger
-        self.seen: set[str] = set()
+        self.seen: set[str] = set()  # normalised URLs requested (or decided against)
+        self.seen_raw: set[str] = set()  # the same, as found: skips normalising repeats
+        self.budget_hit = False
         self.requested_articles: set[int] = set()
         self.seen_sitemaps: set[str] = set()
         self.scheduled = 0
@@ -129,9 +130,17 @@ class NewsSpider(scrapy.Spider):
             self._load_known(session)
         if self.delay is not None:
             crawler.settings.set("DOWNLOAD_DELAY", self.delay, priority="spider")
-        self.pool = ExtractionPool(
-            settings.getint("PRESSBOX_EXTRACT_WORKERS"), settings.getint("PRESSBOX_EXTRACT_QUEUE")
-        )
+        self._pool: ExtractionPool | None = None
+        self._pool_size = settings.getint("PRESSBOX_EXTRACT_WORKERS")
+        self._pool_queue = settings.getint("PRESSBOX_EXTRACT_QUEUE")
+
+    @property
+    def pool(self) -> ExtractionPool:
+        """The extraction pool, started on first use (a recrawl of an unchanged site, all 304s,
+        never needs it)."""
+        if self._pool is None:
+            self._pool = ExtractionPool(self._pool_size, self._pool_queue)
+        return self._pool
 
     def _load_source(self, source: Source) -> None:
         self.source_id = source.id
@@ -167,15 +176,45 @@ class NewsSpider(scrapy.Spider):
         self.known_urls: dict[str, int] = {row.url: row.article_id for row in aliases}
         for known in self.articles.values():
             self.known_urls.setdefault(known.url, known.id)
+        # Validators of listing pages (home, sections, tags) from the last complete runs: an
+        # unchanged listing answers 304 and links nothing new. Only runs that finished without
+        # hitting the page budget count, so a killed or cut-short crawl is completed next time.
+        complete_runs = (
+            select(CrawlRun.id)
+            .where(
+                CrawlRun.source_id == self.source_id,
+                CrawlRun.status == "ok",
+                CrawlRun.message.is_(None),
+            )
+            .order_by(CrawlRun.id.desc())
+            .limit(3)
+        )
+        listing_rows = session.execute(
+            select(Fetch.url, Fetch.etag, Fetch.last_modified)
+            .where(
+                Fetch.crawl_run_id.in_(complete_runs.scalar_subquery()),
+                Fetch.article_id.is_(None),
+                Fetch.outcome.in_(("not_article", "not_modified")),
+            )
+            .order_by(Fetch.id)
+        )
+        self.listing_validators: dict[str, tuple[str | None, str | None]] = {
+            row.url: (row.etag, row.last_modified)
+            for row in listing_rows
+            if row.etag or row.last_modified
+        }
 
     def _closed(self, spider: scrapy.Spider, reason: str) -> None:
         status = {"finished": "ok", "shutdown": "aborted"}.get(reason, "failed")
         message = None if reason == "finished" else f"closed: {reason}"
+        if self.budget_hit and status == "ok":
+            message = f"stopped at the page budget ({self.max_pages} pages)"
         try:
             with self.archive.write_session() as session:
                 finish_run(session, self.run_id, status, message=message)
         finally:
-            self.pool.close()
+            if self._pool is not None:
+                self._pool.close()
             self.archive.close()
 
     # -- requests --------------------------------------------------------------------------------
@@ -189,18 +228,23 @@ class NewsSpider(scrapy.Spider):
         return not self.allow or any(p.search(url) for p in self.allow)
 
     def _budget_left(self) -> bool:
-        return self.max_pages is None or self.scheduled < self.max_pages
+        if self.max_pages is None or self.scheduled < self.max_pages:
+            return True
+        self.budget_hit = True
+        return False
 
     def _page_request(
         self, url: str, depth: int, priority: int, known: _Known | None = None
     ) -> Request:
         headers: dict[str, str] = {}
+        etag, last_modified = self.listing_validators.get(url, (None, None))
         if known is not None:
             self.requested_articles.add(known.id)
-            if known.etag:
-                headers["If-None-Match"] = known.etag
-            if known.last_modified:
-                headers["If-Modified-Since"] = known.last_modified
+            etag, last_modified = known.etag, known.last_modified
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
         self.scheduled += 1
         return Request(
             url,
@@ -217,6 +261,9 @@ class NewsSpider(scrapy.Spider):
         self, url: str, depth: int, date: datetime | None, priority: int
     ) -> Request | None:
         """A request for a URL found in a page, feed or sitemap, or None when not to fetch it."""
+        if url in self.seen_raw:
+            return None
+        self.seen_raw.add(url)
         try:
             key = normalize_url(url)
         except ValueError:
@@ -261,14 +308,7 @@ class NewsSpider(scrapy.Spider):
         robots = f"{self.start_url.split('/', 3)[0]}//{self.start_url.split('/', 3)[2]}/robots.txt"
         yield self._discovery_request(robots, self.parse_robots)
         self.seen.add(normalize_url(self.start_url))
-        self.scheduled += 1
-        yield Request(
-            self.start_url,
-            callback=self.parse_page,
-            errback=self.on_error,
-            cb_kwargs={"depth": 0, "article_id": None},
-            dont_filter=True,
-        )
+        yield self._page_request(self.start_url, 0, PRIO_LINK)
 
     def _revisit_requests(self) -> Iterator[Request]:
         if self.revisit_mode == "none":
@@ -309,7 +349,13 @@ class NewsSpider(scrapy.Spider):
 
     def _http_error(self, response: Response, article_id: int | None) -> PageRecord | None:
         if response.status == 304:
-            return self._record(response, "not_modified", article_id)
+            record = self._record(response, "not_modified", article_id)
+            sent = response.request.headers if response.request is not None else {}
+            if record.etag is None and sent.get("If-None-Match"):
+                record.etag = sent["If-None-Match"].decode("latin-1")
+            if record.last_modified is None and sent.get("If-Modified-Since"):
+                record.last_modified = sent["If-Modified-Since"].decode("latin-1")
+            return record
         if response.status >= 400:
             record = self._record(response, "error", article_id)
             record.error = f"HTTP {response.status}"

@@ -254,6 +254,8 @@ def upgrade() -> None:
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("content_type", sa.String(length=255), nullable=True),
         sa.Column("size", sa.Integer(), nullable=True),
+        sa.Column("etag", sa.Text(), nullable=True),
+        sa.Column("last_modified", sa.Text(), nullable=True),
         sa.Column("article_id", sa.Integer(), nullable=True),
         sa.Column(
             "version_id", sa.Integer(), nullable=True, comment="the version it created or matched"
