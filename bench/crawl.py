@@ -45,13 +45,19 @@ def start_site(articles: int) -> tuple[subprocess.Popen[str], str]:
     return proc, url
 
 
+CPU: dict[str, float] = {}
+
+
 def measured(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str]:
-    """Run cmd in a wrapper process that reports its peak child RSS; (seconds, peak KiB, stdout)."""
+    """Run cmd in a wrapper process that reports its peak child RSS; (seconds, peak KiB, stdout).
+    Its CPU seconds (children included) are left in CPU["last"]."""
     wrapper = (
         "import resource, subprocess, sys, json;"
         "p = subprocess.run(sys.argv[1:], capture_output=True, text=True);"
         "print(json.dumps({'rc': p.returncode, 'out': p.stdout, 'err': p.stderr[-2000:],"
-        " 'rss': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}))"
+        " 'rss': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,"
+        " 'cpu': resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime"
+        " + resource.getrusage(resource.RUSAGE_CHILDREN).ru_stime}))"
     )
     started = time.perf_counter()
     done = subprocess.run(
@@ -61,7 +67,14 @@ def measured(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str]:
     info = json.loads(done.stdout)
     if info["rc"] != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({info['rc']}):\n{info['err']}")
+    CPU["last"] = float(info["cpu"])
     return elapsed, int(info["rss"]), info["out"]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a running process, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def db_bytes(path: Path) -> int:
@@ -82,9 +95,19 @@ def main() -> None:
     env = dict(os.environ, PRESSBOX_LOG_DIR=str(work / "logs"), PYTHONPATH=str(ROOT))
     settings = [a for k, v in SETTINGS.items() for a in ("-s", f"{k}={v}")]
     site, base = start_site(args.articles)
+    server_cpu: list[float] = []
+    crawl_cpu: list[float] = []
+
+    def run(cmd: list[str], env: dict[str, str]) -> tuple[float, int, str]:
+        before = cpu_seconds(site.pid)
+        result = measured(cmd, env)
+        server_cpu.append(cpu_seconds(site.pid) - before)
+        crawl_cpu.append(CPU["last"])
+        return result
+
     try:
         # 1. baseline: fetch-only
-        base_s, base_rss, out = measured(
+        base_s, base_rss, out = run(
             [
                 sys.executable,
                 "-m",
@@ -109,7 +132,7 @@ def main() -> None:
             capture_output=True,
         )
         set_args = [a for k, v in SETTINGS.items() for a in ("--set", f"{k}={v}")]
-        crawl_s, crawl_rss, out = measured(
+        crawl_s, crawl_rss, out = run(
             [*pb, "crawl", "bench", "--db", db, "--format", "json", *set_args], env
         )
         first = json.loads(out)
@@ -137,6 +160,12 @@ def main() -> None:
         f"pressbox crawl      : {first['pages_fetched']:6d} pages in {crawl_s:6.1f}s = "
         f"{crawl_rate:7.1f} pages/s  peak RSS {crawl_rss / 1024:.0f} MiB  "
         f"({first['articles_new']} articles, db {size_after_first / 1e6:.1f} MB)"
+    )
+    print(
+        f"CPU seconds (crawler incl. extraction workers / test server): baseline "
+        f"{crawl_cpu[0]:.1f} / {server_cpu[0]:.1f}, pressbox {crawl_cpu[1]:.1f} / "
+        f"{server_cpu[1]:.1f} -- {os.cpu_count()} cores give "
+        f"{(os.cpu_count() or 1) * crawl_s:.1f} CPU-s in the pressbox crawl's time"
     )
     print(f"ratio crawl/baseline: {crawl_rate / base_rate:.2f}x (target >= 0.8x)")
     print(
