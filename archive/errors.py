@@ -7,6 +7,7 @@ Hierarchy::
     ├── ValidationError             bad operator input: a source's URL, regex, number, TOML file
     ├── SchemaOutOfDateError        the database needs `pressbox db upgrade`
     ├── DatabaseUnavailableError    the database cannot be opened, is locked or is down
+    ├── SchedulerLockedError        another scheduler already drives this database
     └── ExportError                 an export could not be written
 """
 
@@ -17,6 +18,7 @@ __all__ = [
     "DatabaseUnavailableError",
     "ExportError",
     "NotFoundError",
+    "SchedulerLockedError",
     "SchemaOutOfDateError",
     "ValidationError",
 ]
@@ -40,6 +42,10 @@ class SchemaOutOfDateError(ArchiveError):
 
 class DatabaseUnavailableError(ArchiveError):
     """The database cannot be reached, opened, or stays locked past the busy timeout."""
+
+
+class SchedulerLockedError(ArchiveError):
+    """Another live scheduler holds the database's scheduler lock (the message names it)."""
 
 
 class ExportError(ArchiveError):

@@ -9,29 +9,38 @@ file and a notebook all see the same field names the extractor used.
 
 from __future__ import annotations
 
-import difflib
+import json
 from collections.abc import Iterator, Sequence
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal
 
-from sqlalchemy import Row, func, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Row, Select, Text, and_, cast, func, or_, select, tuple_
+from sqlalchemy.orm import Session, aliased
 
-from archive.errors import NotFoundError
+from archive.changes import COMPARED_FIELDS
+from archive.errors import NotFoundError, ValidationError
 from archive.models import Article, ArticleURL, Link, Source, Version
+from archive.search import check_query, match_subquery, search_errors
 from archive.sources import get_source
 from archive.urls import normalize_url
 
 __all__ = [
+    "ALL_EXPORT_COLUMNS",
     "CHANGE_FIELDS",
     "EXPORT_COLUMNS",
+    "SEARCH_COLUMNS",
+    "Filters",
     "find_article",
     "get_version",
     "history",
     "iter_export_rows",
+    "max_version_id",
+    "parse_when",
+    "search",
 ]
 
-#: The columns of an export, in order (see :func:`iter_export_rows`).
+#: The default columns of an export, in order (the README's "Export columns").
 EXPORT_COLUMNS = [
     "source",
     "url",
@@ -43,19 +52,31 @@ EXPORT_COLUMNS = [
     "title",
     "authors",
     "description",
-    "site_name",
     "language",
     "tags",
     "text",
     "word_count",
-    "links",
     "related_links",
-    "canonical_url",
     "content_hash",
+]
+#: Every column an export can have (choose with ``columns``): the defaults, then the others.
+ALL_EXPORT_COLUMNS = [
+    *EXPORT_COLUMNS,
+    "site_name",
+    "links",
+    "canonical_url",
+    "versions",
+    "fetched_from",
+    "extractor",
+    "extractor_version",
+    "changed_fields",
+    "words_added",
+    "words_removed",
+    "trivial",
 ]
 
 #: The fields :func:`history` compares between consecutive versions.
-CHANGE_FIELDS = ("title", "authors", "published", "modified", "description", "tags", "text")
+CHANGE_FIELDS = COMPARED_FIELDS
 
 # Largest IN (...) list sent at once: old SQLite builds allow only 999 bound parameters.
 _IN_CHUNK = 500
@@ -80,6 +101,12 @@ _VERSION_COLUMNS = (
     Version.word_count,
     Version.extractor,
     Version.extractor_version,
+    Version.changed_fields,
+    Version.words_added,
+    Version.words_removed,
+    Version.chars_added,
+    Version.chars_removed,
+    Version.trivial,
     Article.url.label("article_url"),
     Article.first_seen,
     Article.version_count,
@@ -136,20 +163,11 @@ def _version_rows(session: Session, article: Article) -> Sequence[Row[*tuple[Any
     return session.execute(query).all()
 
 
-def _word_diff(old: list[str], new: list[str]) -> tuple[int, int]:
-    """(words added, words removed) going from ``old`` to ``new``."""
-    added = removed = 0
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag in ("replace", "delete"):
-            removed += i2 - i1
-        if tag in ("replace", "insert"):
-            added += j2 - j1
-    return added, removed
-
-
 def history(session: Session, url: str) -> list[dict[str, Any]]:
     """Every version of the article at ``url``, oldest first, with what changed each time.
+
+    The change figures are those the store recorded when it wrote each version (see
+    :mod:`archive.changes`).
 
     Args:
         session: an open session.
@@ -160,46 +178,29 @@ def history(session: Session, url: str) -> list[dict[str, Any]]:
         ``word_count``, ``content_hash``, ``changed`` (the names among :data:`CHANGE_FIELDS`
         that differ from the previous version; empty for version 1), ``words_added`` and
         ``words_removed`` (a word-level diff of the text against the previous version; version 1
-        counts all its words as added).
+        counts all its words as added), ``chars_added``, ``chars_removed`` and ``trivial``
+        (only whitespace, punctuation or a date line changed).
 
     Raises:
         NotFoundError: no article was archived at that URL.
     """
     article = find_article(session, url)
-    result: list[dict[str, Any]] = []
-    previous: Row[*tuple[Any, ...]] | None = None
-    previous_words: list[str] = []
-    for row in _version_rows(session, article):
-        words = row.text.split()
-        if previous is None:
-            changed: list[str] = []
-            added, removed = len(words), 0
-        else:
-            changed = [
-                name
-                for name in CHANGE_FIELDS
-                # the text compares as words: a re-wrap alone is not a change
-                if (
-                    words != previous_words
-                    if name == "text"
-                    else getattr(row, name) != getattr(previous, name)
-                )
-            ]
-            added, removed = _word_diff(previous_words, words)
-        result.append(
-            {
-                "version": row.version,
-                "fetched_at": _iso(row.fetched_at),
-                "title": row.title,
-                "word_count": row.word_count,
-                "content_hash": row.content_hash,
-                "changed": changed,
-                "words_added": added,
-                "words_removed": removed,
-            }
-        )
-        previous, previous_words = row, words
-    return result
+    return [
+        {
+            "version": row.version,
+            "fetched_at": _iso(row.fetched_at),
+            "title": row.title,
+            "word_count": row.word_count,
+            "content_hash": row.content_hash,
+            "changed": list(row.changed_fields or []),
+            "words_added": row.word_count if row.version == 1 else row.words_added,
+            "words_removed": row.words_removed,
+            "chars_added": len("".join(row.text.split())) if row.version == 1 else row.chars_added,
+            "chars_removed": row.chars_removed,
+            "trivial": bool(row.trivial),
+        }
+        for row in _version_rows(session, article)
+    ]
 
 
 def _record(
@@ -252,13 +253,17 @@ def _links_of(
     return found
 
 
-def get_version(session: Session, url: str, version: int | None = None) -> dict[str, Any]:
+def get_version(
+    session: Session, url: str, version: int | None = None, *, as_of: datetime | None = None
+) -> dict[str, Any]:
     """One version of the article at ``url`` in full (the latest when ``version`` is None).
 
     Args:
         session: an open session.
         url: the article's URL (see :func:`find_article`).
         version: the version number, 1 for the first.
+        as_of: instead of the latest, the version that was current at this time (the last one
+            fetched at or before it).
 
     Returns:
         A dict with the extractor's fields (``url``, ``canonical_url``, ``title``, ``authors``,
@@ -269,10 +274,26 @@ def get_version(session: Session, url: str, version: int | None = None) -> dict[
         ``extractor_version``, ``fetched_from``). Timestamps are ISO 8601 strings in UTC.
 
     Raises:
-        NotFoundError: no article at that URL, or it has no such version.
+        NotFoundError: no article at that URL, or it has no such version (or none yet at
+            ``as_of``).
+        ValidationError: both ``version`` and ``as_of`` are given.
     """
     article = find_article(session, url)
+    if version is not None and as_of is not None:
+        raise ValidationError("Give either a version number or an --as-of time, not both.")
     number = article.version_count if version is None else version
+    if as_of is not None:
+        at = session.scalar(
+            select(func.max(Version.version)).where(
+                Version.article_id == article.id, Version.fetched_at <= as_of
+            )
+        )
+        if at is None or article.first_seen > as_of:
+            raise NotFoundError(
+                f"The article at {article.url} was not archived yet at {as_of.isoformat()}: "
+                f"it was first seen at {article.first_seen.isoformat()}."
+            )
+        number = at
     query = (
         select(*_VERSION_COLUMNS)
         .join(Article, Article.id == Version.article_id)
@@ -293,41 +314,302 @@ def get_version(session: Session, url: str, version: int | None = None) -> dict[
     return _record(row, links["body"], links["related"])
 
 
+# -- filters ---------------------------------------------------------------------------------------
+
+
+def parse_when(value: str, *, end: bool = False, name: str = "date") -> datetime:
+    """Parse a DATE (``2026-11-25``) or DATETIME (``2026-11-25T14:00``, ``...Z``, ``...+01:00``).
+
+    Times without a zone are UTC. A date alone means its first instant, or with ``end`` the first
+    instant of the next day (so ``--until 2026-11-25`` includes the whole 25th).
+
+    Raises:
+        ValidationError: the value is neither.
+    """
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            return start + timedelta(days=1) if end else start
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError(
+            f"Cannot read {name} {value!r}. Use 2026-11-25, 2026-11-25T14:00 (UTC) or "
+            "2026-11-25T14:00+01:00."
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Which versions a search, an export or a change list looks at.
+
+    Attributes:
+        query: a full-text query (see :mod:`archive.search`); None for every version.
+        sources: only these sources, by name; None for all.
+        since: only those published (or first seen, see ``date_field``) at or after this time.
+        until: only those published (or first seen) before this time.
+        date_field: ``"published"`` (the page's publication date) or ``"fetched"`` (when the
+            article was first seen).
+        author: only versions with an author containing this text (case-insensitive for ASCII).
+        lang: only this language code (``en`` also matches ``en-GB``).
+        as_of: the archive as it stood at this time: the version of each article current then
+            (with ``all_versions``, every version fetched by then), only articles first seen by
+            then.
+        all_versions: every version instead of the current one of each article.
+        after_version_id: only versions with a larger id (a delta since an earlier export).
+    """
+
+    query: str | None = None
+    sources: list[str] | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    date_field: Literal["published", "fetched"] = "published"
+    author: str | None = None
+    lang: str | None = None
+    as_of: datetime | None = None
+    all_versions: bool = False
+    after_version_id: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly, for manifests."""
+        return {
+            "query": self.query,
+            "sources": self.sources,
+            "since": _iso(self.since),
+            "until": _iso(self.until),
+            "date_field": self.date_field,
+            "author": self.author,
+            "lang": self.lang,
+            "as_of": _iso(self.as_of),
+            "all_versions": self.all_versions,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Filters:
+        def when(key: str) -> datetime | None:
+            value = data.get(key)
+            return parse_when(value, name=key) if value else None
+
+        return cls(
+            query=data.get("query"),
+            sources=data.get("sources"),
+            since=when("since"),
+            until=when("until"),
+            date_field=data.get("date_field") or "published",
+            author=data.get("author"),
+            lang=data.get("lang"),
+            as_of=when("as_of"),
+            all_versions=bool(data.get("all_versions")),
+        )
+
+    def with_(self, **changes: Any) -> Filters:
+        return replace(self, **changes)
+
+
+def _conditions(session: Session, filters: Filters) -> list[ColumnElement[bool]]:
+    """WHERE conditions for ``filters`` (all but the full-text query) over Version/Article."""
+    where: list[ColumnElement[bool]] = []
+    if filters.sources is not None:
+        ids = [get_source(session, name).id for name in filters.sources]
+        where.append(Article.source_id.in_(ids))
+    if filters.as_of is not None:
+        where.append(Article.first_seen <= filters.as_of)
+        if filters.all_versions:
+            where.append(Version.fetched_at <= filters.as_of)
+        else:
+            # The version current at as_of: correlated, so each row is one index probe on
+            # (article_id, version) and keyset pages stay cheap.
+            older = aliased(Version)
+            current = (
+                select(func.max(older.version))
+                .where(older.article_id == Version.article_id, older.fetched_at <= filters.as_of)
+                .scalar_subquery()
+            )
+            where.append(Version.version == current)
+    elif not filters.all_versions:
+        where.append(Version.id == Article.latest_version_id)
+    date_column = Version.published_at if filters.date_field == "published" else Article.first_seen
+    if filters.since is not None:
+        where.append(date_column >= filters.since)
+    if filters.until is not None:
+        where.append(date_column < filters.until)
+    if filters.author:
+        # Lists are stored as JSON with non-ASCII letters \u-escaped, which SQL lower() cannot
+        # fold: match the plain text case-insensitively, and the escaped forms as given and
+        # lower-cased.
+        needles = {filters.author.lower()}
+        needles |= {json_escaped(filters.author), json_escaped(filters.author.lower())}
+        authors = func.lower(cast(Version.authors, Text))
+        where.append(or_(*(authors.contains(n, autoescape=True) for n in sorted(needles))))
+    if filters.lang:
+        code = filters.lang.lower()
+        language = func.lower(Version.language)
+        where.append(or_(language == code, language.startswith(code + "-", autoescape=True)))
+    if filters.after_version_id is not None:
+        where.append(Version.id > filters.after_version_id)
+    return where
+
+
+def json_escaped(value: str) -> str:
+    """``value`` as it appears inside a JSON string with ASCII escapes (how lists are stored)."""
+    return json.dumps(value)[1:-1]
+
+
+def _base(session: Session, filters: Filters, *columns: Any) -> Select[Any]:
+    query = (
+        select(*columns)
+        .select_from(Version)
+        .join(Article, Article.id == Version.article_id)
+        .join(Source, Source.id == Article.source_id)
+    )
+    where = _conditions(session, filters)
+    return query.where(and_(*where)) if where else query
+
+
+def max_version_id(session: Session, as_of: datetime | None = None) -> int:
+    """The largest version id in the archive (fetched by ``as_of``), 0 when there is none."""
+    query = select(func.max(Version.id))
+    if as_of is not None:
+        query = query.where(Version.fetched_at <= as_of)
+    return session.scalar(query) or 0
+
+
+# -- search ----------------------------------------------------------------------------------------
+
+#: The keys of a search result, in order.
+SEARCH_COLUMNS = [
+    "rank",
+    "score",
+    "source",
+    "url",
+    "version",
+    "fetched_at",
+    "published",
+    "title",
+    "authors",
+    "snippet",
+]
+
+
+def search(
+    session: Session,
+    query: str,
+    filters: Filters | None = None,
+    *,
+    limit: int = 20,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """Full-text search, best match first.
+
+    Args:
+        session: an open session.
+        query: the search query: words, "phrases", AND/OR/NOT, prefix* (see
+            :mod:`archive.search`).
+        filters: which versions to search (default: the latest version of every article).
+        limit: results at most.
+        offset: results to skip (for paging).
+
+    Returns:
+        One dict per matching version with the keys of :data:`SEARCH_COLUMNS`: ``rank`` (1 for
+        the best), ``snippet`` the best-matching passage with the matched words in [brackets].
+
+    Raises:
+        ValidationError: a malformed query (the message says how to write one), or a bad limit.
+        NotFoundError: an unknown source.
+    """
+    if limit < 1 or offset < 0:
+        raise ValidationError("--limit must be at least 1 and --offset at least 0.")
+    filters = (filters or Filters()).with_(query=query)
+    dialect = session.get_bind().dialect.name
+    fts = match_subquery(dialect, query)
+    statement = (
+        _base(
+            session,
+            filters,
+            Version.id,
+            Version.version,
+            Version.fetched_at,
+            Version.published,
+            Version.title,
+            Version.authors,
+            Article.url,
+            Source.name.label("source"),
+            fts.c.rank,
+            fts.c.snippet,
+        )
+        .join(fts, fts.c.version_id == Version.id)
+        .order_by(fts.c.rank, Version.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    with search_errors(query):
+        rows = session.execute(statement).all()
+    return [
+        {
+            "rank": offset + i,
+            "score": float(f"{-row.rank:.6g}"),
+            "source": row.source,
+            "url": row.url,
+            "version": row.version,
+            "fetched_at": _iso(row.fetched_at),
+            "published": row.published,
+            "title": row.title,
+            "authors": list(row.authors or []),
+            "snippet": row.snippet,
+        }
+        for i, row in enumerate(rows, start=1)
+    ]
+
+
+# -- export rows -----------------------------------------------------------------------------------
+
+
 def iter_export_rows(
     session: Session,
     *,
     all_versions: bool = False,
     sources: list[str] | None = None,
+    filters: Filters | None = None,
+    columns: Sequence[str] | None = None,
     batch_size: int = 1000,
 ) -> Iterator[dict[str, Any]]:
-    """Stream export rows: the latest version of every article, or every version.
+    """Stream export rows: the latest version of every article, or every version, filtered.
 
     Rows come ordered by article, then version, in batches of ``batch_size`` read with keyset
     pagination (each batch is one query for the versions and one for their links), so memory
-    stays flat however large the archive is. Each row has the keys of :data:`EXPORT_COLUMNS`.
+    stays flat however large the archive is.
 
     Args:
         session: an open session.
         all_versions: every version of every article instead of the latest only.
         sources: only these sources (by name); None for all.
+        filters: every other filter (a full-text query, dates, author, language, as-of, a
+            delta); ``all_versions`` and ``sources`` given here win over the arguments.
+        columns: the keys each row has, in order (default: :data:`ALL_EXPORT_COLUMNS`); links
+            are read only when ``links`` or ``related_links`` is among them.
         batch_size: rows read per query.
 
     Raises:
         NotFoundError: a name in ``sources`` is not a known source.
+        ValidationError: a malformed full-text query.
         ValueError: ``batch_size`` is not positive.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-    source_ids = [get_source(session, name).id for name in sources] if sources is not None else None
-    base = (
-        select(*_VERSION_COLUMNS)
-        .join(Article, Article.id == Version.article_id)
-        .join(Source, Source.id == Article.source_id)
-    )
-    if not all_versions:
-        base = base.where(Version.id == Article.latest_version_id)
-    if source_ids is not None:
-        base = base.where(Article.source_id.in_(source_ids))
+    if filters is None:
+        filters = Filters(all_versions=all_versions, sources=sources)
+    names = list(columns) if columns is not None else list(ALL_EXPORT_COLUMNS)
+    with_links = bool({"links", "related_links"} & set(names))
+    base = _base(session, filters, *_VERSION_COLUMNS)
+    if filters.query is not None:
+        dialect = session.get_bind().dialect.name
+        check_query(session, dialect, filters.query)
+        fts = match_subquery(dialect, filters.query)
+        base = base.where(Version.id.in_(select(fts.c.version_id)))
     base = base.order_by(Version.article_id, Version.version).limit(batch_size)
     last: tuple[int, int] | None = None
     while True:
@@ -341,10 +623,18 @@ def iter_export_rows(
         rows = session.execute(query).all()
         if not rows:
             return
-        links = _links_of(session, [row.id for row in rows])
+        empty: dict[str, list[dict[str, str]]] = {"body": [], "related": []}
+        links = _links_of(session, [row.id for row in rows]) if with_links else {}
         for row in rows:
-            record = _record(row, links[row.id]["body"], links[row.id]["related"])
-            yield {name: record[name] for name in EXPORT_COLUMNS}
+            found = links.get(row.id, empty)
+            record = _record(row, found["body"], found["related"])
+            record.update(
+                changed_fields=list(row.changed_fields or []),
+                words_added=row.words_added,
+                words_removed=row.words_removed,
+                trivial=bool(row.trivial),
+            )
+            yield {name: record[name] for name in names}
         if len(rows) < batch_size:
             return
         last = (rows[-1].article_id, rows[-1].version)

@@ -83,8 +83,8 @@ def test_csv_and_jsonl_hold_the_same_fields(tricky: Seeder, tmp_path: Path) -> N
     assert [list(r) for r in records] == [EXPORT_COLUMNS, EXPORT_COLUMNS]
     assert records[1]["title"] == "東京 and Москва bid for the Games 🏅"
     assert records[0]["authors"] == ["Jane Doe", "Анна Иванова"]
-    assert records[0]["links"] == [
-        {"url": "https://demo.example.com/saka.html", "text": 'Saka, "the star"'}
+    assert records[0]["related_links"] == [
+        {"url": "https://demo.example.com/table.html", "text": "Table\nnew line"}
     ]
 
     with open(tmp_path / "a.csv", encoding="utf-8", newline="") as fp:
@@ -93,7 +93,7 @@ def test_csv_and_jsonl_hold_the_same_fields(tricky: Seeder, tmp_path: Path) -> N
     assert via_csv == [as_csv_cells(r) for r in records]
     for row, record in zip(via_csv, records, strict=True):
         assert row["text"] == record["text"]  # newlines, quotes and commas survive
-        assert json.loads(row["links"]) == record["links"]
+        assert json.loads(row["related_links"]) == record["related_links"]
         assert (row["authors"].split("; ") if row["authors"] else []) == record["authors"]
 
 

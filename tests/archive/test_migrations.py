@@ -46,5 +46,7 @@ def test_db_upgrade_command_is_idempotent(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'a.db'}"
     first = CliRunner().invoke(cli, ["db", "upgrade", "--db", url])
     again = CliRunner().invoke(cli, ["db", "upgrade", "--db", url])
-    assert first.exit_code == 0 and "upgraded from empty" in first.output
-    assert again.exit_code == 0 and "already at revision" in again.output
+    assert first.exit_code == 0
+    assert "upgraded from empty" in first.output
+    assert again.exit_code == 0
+    assert "already at revision" in again.output

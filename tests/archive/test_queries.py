@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING
 import pytest
 
 from archive.errors import NotFoundError
-from archive.queries import EXPORT_COLUMNS, find_article, get_version, history, iter_export_rows
+from archive.queries import (
+    ALL_EXPORT_COLUMNS,
+    find_article,
+    get_version,
+    history,
+    iter_export_rows,
+)
 
 if TYPE_CHECKING:
     from archive.db import Archive
@@ -190,7 +196,7 @@ def test_export_rows_hold_the_latest_version_of_each_article(edited: Seeder) -> 
     with edited.archive.session() as s:
         rows = list(iter_export_rows(s, batch_size=1))
 
-    assert [list(r) for r in rows] == [EXPORT_COLUMNS, EXPORT_COLUMNS]
+    assert [list(r) for r in rows] == [ALL_EXPORT_COLUMNS, ALL_EXPORT_COLUMNS]
     assert [(r["url"], r["version"], r["title"]) for r in rows] == [
         (URL, 3, "Arsenal 2-1 Spurs"),
         (other, 1, "Final"),
