@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive.errors import DatabaseUnavailableError, SchemaOutOfDateError, ValidationError
@@ -151,7 +151,7 @@ def _guard(fn: Any, url: str) -> Any:
         raise DatabaseUnavailableError(describe_db_error(exc, url)) from exc
 
 
-def describe_db_error(exc: OperationalError, url: str) -> str:
+def describe_db_error(exc: DBAPIError, url: str) -> str:
     """A message for a database that is down, missing or locked, saying what to do."""
     shown = make_url(url).render_as_string(hide_password=True)
     text = str(exc.orig) if exc.orig is not None else str(exc)

@@ -15,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import random
+import time
 import unicodedata
 import zlib
 from collections.abc import Callable, Iterable
@@ -22,10 +24,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from archive.changes import COMPARED_FIELDS, ChangeStats, compare_versions
-from archive.db import Archive
+from archive.db import Archive, describe_db_error
+from archive.errors import DatabaseUnavailableError
 from archive.models import Article, ArticleURL, CrawlRun, Fetch, Link, Version
 from archive.revisit import RevisitPolicy
 from archive.urls import normalize_url
@@ -201,6 +205,7 @@ class ArchiveWriter:
         policy: the revisit policy that sets each article's next check.
         batch_size: records per transaction.
         on_outcome: called with (record, outcome) after each batch commits.
+        retry_seconds: how long to keep retrying a batch while the database is unreachable.
     """
 
     def __init__(
@@ -212,7 +217,9 @@ class ArchiveWriter:
         policy: RevisitPolicy,
         batch_size: int = 100,
         on_outcome: Callable[[PageRecord, str, int | None], None] | None = None,
+        retry_seconds: float = 60.0,
     ) -> None:
+        self.retry_seconds = retry_seconds
         self.archive = archive
         self.source_id = source_id
         self.run_id = run_id
@@ -228,10 +235,52 @@ class ArchiveWriter:
             self.flush()
 
     def flush(self) -> RunCounts:
-        """Write the buffered records in one transaction; returns the counts of this batch."""
+        """Write the buffered records in one transaction; returns the counts of this batch.
+
+        Two kinds of failure are retried with the whole batch, so that a batch is written
+        entirely or not at all:
+
+        - a unique-constraint violation: another crawl process wrote the same article or version
+          number first; the retry sees its row and records an unchanged fetch or the next number;
+        - a lost or refused connection: retried with back-off for ``retry_seconds``, then
+          :class:`DatabaseUnavailableError` (the records stay in the buffer).
+        """
         if not self.buffer:
             return RunCounts()
         batch, self.buffer = self.buffer, []
+        deadline = time.monotonic() + self.retry_seconds
+        conflicts, pause = 0, 0.5
+        while True:
+            try:
+                batch_counts, results = self._write_batch(batch)
+                break
+            except IntegrityError:
+                conflicts += 1
+                if conflicts > 10:
+                    self.buffer = batch + self.buffer
+                    raise
+                log.info("write conflict with another crawl; retrying the batch (%d)", conflicts)
+                time.sleep(random.uniform(0, 0.05 * conflicts))
+            except (OperationalError, InterfaceError) as exc:
+                if time.monotonic() + pause > deadline:
+                    self.buffer = batch + self.buffer
+                    raise DatabaseUnavailableError(
+                        f"{describe_db_error(exc, self.archive.url)} Gave up after "
+                        f"{self.retry_seconds:g}s of retries. Nothing half-written was left: "
+                        "the next crawl fetches the unwritten pages again."
+                    ) from exc
+                log.warning("database error, retrying in %.1fs: %s", pause, exc.orig or exc)
+                time.sleep(pause)
+                pause = min(pause * 2, 10.0)
+        self.counts.merge(batch_counts)
+        if self.on_outcome is not None:
+            for record, outcome, article_id in results:
+                self.on_outcome(record, outcome, article_id)
+        return batch_counts
+
+    def _write_batch(
+        self, batch: list[PageRecord]
+    ) -> tuple[RunCounts, list[tuple[PageRecord, str, int | None]]]:
         batch_counts = RunCounts()
         results: list[tuple[PageRecord, str, int | None]] = []
         with self.archive.write_session() as session:
@@ -248,11 +297,7 @@ class ArchiveWriter:
                 session.execute(
                     update(CrawlRun).where(CrawlRun.id == self.run_id).values(increments)
                 )
-        self.counts.merge(batch_counts)
-        if self.on_outcome is not None:
-            for record, outcome, article_id in results:
-                self.on_outcome(record, outcome, article_id)
-        return batch_counts
+        return batch_counts, results
 
     # -- one record ------------------------------------------------------------------------------
 

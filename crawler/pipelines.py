@@ -7,8 +7,10 @@ import time
 from typing import Any
 
 from scrapy.crawler import Crawler
+from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.task import LoopingCall
 
+from archive.errors import DatabaseUnavailableError
 from archive.store import ArchiveWriter, PageRecord
 
 __all__ = ["ArchivePipeline"]
@@ -30,6 +32,7 @@ class ArchivePipeline:
         self.writer: ArchiveWriter | None = None
         self.loop: LoopingCall | None = None
         self.last_flush = time.monotonic()
+        self.failed = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -44,6 +47,7 @@ class ArchivePipeline:
             policy=spider.policy,
             batch_size=self.batch_size,
             on_outcome=self._count,
+            retry_seconds=self.crawler.settings.getfloat("PRESSBOX_DB_RETRY_SECONDS", 60.0),
         )
         self.loop = LoopingCall(self._tick)
         self.loop.start(self.interval, now=False)
@@ -58,14 +62,26 @@ class ArchivePipeline:
 
     def _flush(self) -> None:
         assert self.writer is not None
-        self.writer.flush()
+        if self.failed:
+            return
+        try:
+            self.writer.flush()
+        except DatabaseUnavailableError as exc:
+            self._fail(exc)
         self.last_flush = time.monotonic()
 
+    def _fail(self, exc: Exception) -> None:
+        """The archive stays unreachable: stop the crawl rather than fetch pages it can't keep."""
+        self.failed = True
+        log.error("stopping the crawl: %s", exc)
+        assert self.crawler.engine is not None
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason="database unavailable"))
+
     def process_item(self, item: Any, spider: Any = None) -> Any:
-        if isinstance(item, PageRecord) and self.writer is not None:
-            self.writer.add(item)
-            if not self.writer.buffer:  # add() flushed a full batch
-                self.last_flush = time.monotonic()
+        if isinstance(item, PageRecord) and self.writer is not None and not self.failed:
+            self.writer.buffer.append(item)
+            if len(self.writer.buffer) >= self.batch_size:
+                self._flush()
         return item
 
     def close_spider(self, spider: Any = None) -> None:

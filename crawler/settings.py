@@ -59,6 +59,8 @@ LOGSTATS_INTERVAL = 60.0
 PRESSBOX_DB = os.environ.get("PRESSBOX_DB", "")
 #: Page records written per archive transaction.
 PRESSBOX_BATCH_SIZE = int(os.environ.get("PRESSBOX_BATCH_SIZE", "100"))
+#: How long (seconds) a crawl keeps retrying writes while the database is unreachable.
+PRESSBOX_DB_RETRY_SECONDS = float(os.environ.get("PRESSBOX_DB_RETRY_SECONDS", "60"))
 #: Longest wait (seconds) before buffered records are written, however few.
 PRESSBOX_FLUSH_INTERVAL = float(os.environ.get("PRESSBOX_FLUSH_INTERVAL", "2"))
 #: Extraction processes (0: extract in the crawl process itself; default: one per core).

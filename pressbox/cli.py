@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -55,6 +55,117 @@ def format_option(*choices: str, default: str | None = None) -> Callable[[F], F]
         )(fn)
 
     return deco
+
+
+def when_option(
+    name: str, help: str, *, end: bool = False, metavar: str = "DATE"
+) -> Callable[[F], F]:
+    """A DATE/DATETIME option parsed to a UTC datetime (a date alone: its start, or with
+    ``end`` the start of the next day)."""
+
+    def parse(_ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+        from archive.queries import parse_when
+
+        if value is None:
+            return None
+        try:
+            return parse_when(value, end=end, name=param.opts[0])
+        except ValidationError as exc:
+            raise click.BadParameter(str(exc)) from None
+
+    def deco(fn: F) -> F:
+        return click.option(name, metavar=metavar, callback=parse, help=help)(fn)
+
+    return deco
+
+
+def filter_options(fn: F) -> F:
+    """The filters shared by search and export (collected by :func:`filters_from`)."""
+    options = [
+        click.option(
+            "--source",
+            "sources",
+            multiple=True,
+            metavar="NAME",
+            help="Only this source (repeatable).",
+        ),
+        when_option("--since", "Only articles published on or after DATE (or DATETIME)."),
+        when_option("--until", "Only articles published on or before DATE.", end=True),
+        click.option(
+            "--date-field",
+            type=click.Choice(["published", "fetched"]),
+            default="published",
+            show_default=True,
+            help="What --since/--until compare: the published date, or when pressbox first saw "
+            "the article.",
+        ),
+        click.option(
+            "--author", metavar="TEXT", help="Only articles with an author containing TEXT."
+        ),
+        click.option(
+            "--lang", metavar="CODE", help="Only articles in this language (en, de, ...)."
+        ),
+        click.option(
+            "--all-versions", is_flag=True, help="Every version, not only each article's latest."
+        ),
+        when_option(
+            "--as-of",
+            "The archive as it stood at DATETIME: each article's version current then, and only "
+            "articles first seen by then.",
+            metavar="DATETIME",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def filters_from(params: dict[str, Any], query: str | None = None) -> Any:
+    """The :class:`archive.queries.Filters` of :func:`filter_options` (popped from ``params``)."""
+    from archive.queries import Filters
+
+    sources = params.pop("sources")
+    return Filters(
+        query=query,
+        sources=list(sources) or None,
+        since=params.pop("since"),
+        until=params.pop("until"),
+        date_field=params.pop("date_field"),
+        author=params.pop("author"),
+        lang=params.pop("lang"),
+        as_of=params.pop("as_of"),
+        all_versions=params.pop("all_versions"),
+    )
+
+
+def command_line(ctx: click.Context) -> str:
+    """The command as typed (its arguments and the options given on the command line), for
+    records such as export manifests; ``--db`` is left out (it may hold a password)."""
+    import shlex
+    from datetime import datetime
+
+    from click.core import ParameterSource
+
+    def text(value: Any) -> str:
+        return value.isoformat() if isinstance(value, datetime) else str(value)
+
+    parts = ["pressbox", *ctx.command_path.split()[1:]]  # as installed, whatever argv[0] was
+    for param in ctx.command.params:
+        name = param.name or ""
+        if name == "db" or ctx.get_parameter_source(name) is not ParameterSource.COMMANDLINE:
+            continue
+        value = ctx.params.get(name)
+        if isinstance(param, click.Argument):
+            parts.append(text(value))
+            continue
+        flag = param.opts[0]
+        values = value if isinstance(value, tuple | list) else [value]
+        for item in values:
+            if isinstance(param, click.Option) and param.is_flag:
+                parts.append(flag)
+            else:
+                parts += [flag, text(item)]
+    return shlex.join(parts)
 
 
 def emit(rows: list[dict[str, Any]], fmt: str, columns: list[str] | None = None) -> None:
@@ -414,6 +525,10 @@ def extract(file: Path, url: str | None, fmt: str) -> None:
 def history(url: str, db: str | None, fmt: str) -> None:
     """List an article's versions and what changed in each.
 
+    For each version: when it was fetched, which fields changed (title, authors, published,
+    modified, description, tags, text), the words added and removed, and whether the edit was
+    trivial (only whitespace, punctuation or a date line). `pressbox diff URL` shows the edit.
+
     \b
     Example:
       pressbox history https://sport.example.com/football/2026/11/derby-1.html
@@ -435,6 +550,7 @@ def history(url: str, db: str | None, fmt: str) -> None:
             "changed",
             "words_added",
             "words_removed",
+            "trivial",
         ],
     )
 
@@ -442,19 +558,25 @@ def history(url: str, db: str | None, fmt: str) -> None:
 @cli.command()
 @click.argument("url")
 @click.option("--version", "version", type=int, help="Version number (default: the latest).")
+@when_option(
+    "--as-of",
+    "The version that was current at DATETIME (UTC unless it has a zone).",
+    metavar="DATETIME",
+)
 @db_option
 @format_option("text", "json")
-def show(url: str, version: int | None, db: str | None, fmt: str) -> None:
+def show(url: str, version: int | None, as_of: Any, db: str | None, fmt: str) -> None:
     """Print one version of an article.
 
     \b
     Example:
       pressbox show https://sport.example.com/football/2026/11/derby-1.html --version 1
+      pressbox show https://sport.example.com/football/2026/11/derby-1.html --as-of 2026-11-25T12:00
     """
     from archive.queries import get_version
 
     with opened(db) as archive, archive.session() as session:
-        data = get_version(session, url, version)
+        data = get_version(session, url, version, as_of=as_of)
     if fmt == "json":
         click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
         return
@@ -470,54 +592,82 @@ def show(url: str, version: int | None, db: str | None, fmt: str) -> None:
 
 
 @cli.command()
+@click.argument("query", required=False)
 @click.option(
     "--format",
     "fmt",
     type=click.Choice(["csv", "jsonl", "parquet"]),
     default="csv",
     show_default=True,
+    help="File format (parquet needs pyarrow: pip install 'pressbox[parquet]').",
 )
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--all-versions", is_flag=True, help="Every version, not only the latest.")
-@click.option("--source", "sources", multiple=True, metavar="NAME", help="Only these sources.")
-@click.option("--columns", help="Comma-separated columns (default: all, see the README).")
+@click.option(
+    "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="File to write."
+)
+@filter_options
+@click.option(
+    "--columns",
+    help="Comma-separated columns (default: source, url, version, first_seen, fetched_at, "
+    "published, modified, title, authors, description, language, tags, text, word_count, "
+    "related_links, content_hash; more in the README).",
+)
+@click.option(
+    "--since-manifest",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Only what changed since the export of this manifest (a delta, same filters).",
+)
 @click.option("--bom", is_flag=True, help="Start the CSV with a UTF-8 BOM (for Excel).")
 @click.option("--raw", is_flag=True, help="Do not neutralise spreadsheet formulas in CSV cells.")
 @db_option
 def export(
+    query: str | None,
     fmt: str,
     out: Path,
-    all_versions: bool,
-    sources: tuple[str, ...],
     columns: str | None,
+    since_manifest: Path | None,
     bom: bool,
     raw: bool,
     db: str | None,
+    **params: Any,
 ) -> None:
-    """Export the latest version of every article (or every version) as a dataset.
+    """Export a dataset: the latest version of every article (or every version), filtered.
 
-    Rows stream to a temporary file that is renamed at the end, so a failed export never leaves
-    a half file under the final name. CSV cells that a spreadsheet would run as a formula are
-    prefixed with ' unless --raw.
+    QUERY, if given, is a full-text search (see `pressbox search --help`); the other filters
+    are search's too. Rows stream to a temporary file that is renamed at the end, so a failed
+    export never leaves a half file under the final name. CSV cells that a spreadsheet would run
+    as a formula are prefixed with ' unless --raw.
+
+    A manifest is written beside the file (OUT.manifest.json): the command and filters, the
+    as-of time, schema, pressbox and extractor versions, the row count and the file's SHA-256.
+    --since-manifest OLD.manifest.json exports only the versions written since that export.
 
     \b
     Example:
       pressbox export --format csv --out articles.csv
-      pressbox export --format jsonl --all-versions --out versions.jsonl
+      pressbox export derby --source sportsdaily --since 2026-11-01 --format parquet --out d.parquet
+      pressbox export --format jsonl --all-versions --as-of 2026-11-25T12:00 --out v.jsonl
+      pressbox export --since-manifest articles.csv.manifest.json --out delta.csv
     """
-    from archive.export import write_export
-    from archive.queries import iter_export_rows
-    from archive.sources import get_source
+    from sqlalchemy.engine import make_url
 
+    from archive.export import export_dataset
+
+    filters = filters_from(params, query)
     cols = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
     with opened(db) as archive, archive.session() as session:
-        for name in sources:
-            get_source(session, name)
-        rows: Iterable[dict[str, Any]] = iter_export_rows(
-            session, all_versions=all_versions, sources=list(sources) or None
+        manifest = export_dataset(
+            session,
+            out,
+            fmt,  # type: ignore[arg-type]
+            filters=filters,
+            columns=cols,
+            bom=bom,
+            raw=raw,
+            since_manifest=since_manifest,
+            command=command_line(click.get_current_context()),
+            database=make_url(archive.url).render_as_string(hide_password=True),
         )
-        count = write_export(rows, out, fmt, columns=cols, bom=bom, raw=raw)  # type: ignore[arg-type]
-    click.echo(f"Wrote {count} rows to {out}.")
+    click.echo(f"Wrote {manifest['rows']} rows to {out} (manifest: {out}.manifest.json).")
 
 
 # -- demo -----------------------------------------------------------------------------------------
@@ -540,3 +690,11 @@ def demo(articles: int, port: int, keep_serving: bool, db: str | None) -> None:
     from crawler.demo.run import run_demo
 
     run_demo(db=db, articles=articles, port=port, keep_serving=keep_serving, echo=click.echo)
+
+
+# Importing these modules registers their commands on `cli`: the operators' (operate) and the
+# researchers' (research: search, diff, links, changes, stats).
+from pressbox import (  # noqa: E402
+    operate,  # noqa: F401
+    research,  # noqa: F401
+)

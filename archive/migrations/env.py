@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from archive.db import make_engine
+from archive.migrations.env_filters import include_object
 from archive.models import Base
 
 config = context.config
@@ -17,6 +18,7 @@ def _run(connection: Connection) -> None:
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        include_object=include_object,
         compare_type=True,
         compare_server_default=True,
         transaction_per_migration=True,

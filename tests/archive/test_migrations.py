@@ -10,16 +10,8 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, inspect
 
 from archive.db import head_revision, upgrade
+from archive.migrations.env_filters import include_object
 from archive.models import Base
-
-# Tables that live beside the models on purpose: the FTS index and APScheduler's job store.
-NOT_MODELLED = ("versions_fts", "apscheduler_jobs")
-
-
-def _modelled(
-    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
-) -> bool:
-    return not (type_ == "table" and name is not None and name.startswith(NOT_MODELLED))
 
 
 def test_upgrade_builds_the_models_schema_on_an_empty_database(tmp_path: Path) -> None:
@@ -31,7 +23,7 @@ def test_upgrade_builds_the_models_schema_on_an_empty_database(tmp_path: Path) -
     engine = create_engine(url)
     with engine.connect() as conn:
         context = MigrationContext.configure(
-            conn, opts={"include_object": _modelled, "compare_type": True}
+            conn, opts={"include_object": include_object, "compare_type": True}
         )
         assert compare_metadata(context, Base.metadata) == []
     assert {"sources", "articles", "versions", "fetches", "crawl_runs"} <= set(
