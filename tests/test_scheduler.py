@@ -98,8 +98,8 @@ class SchedulerProcess:
 
 
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'archive.db'}"
+def db_url(fresh_db_url: str) -> str:
+    return fresh_db_url
 
 
 @pytest.fixture

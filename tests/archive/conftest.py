@@ -140,9 +140,10 @@ class Seeder:
 
 
 @pytest.fixture
-def archive_db(tmp_path: object) -> Iterator[Archive]:
-    """A new, empty archive in a temporary SQLite file, schema created by Alembic."""
-    archive = open_archive(f"sqlite:///{tmp_path}/a.db")
+def archive_db(fresh_db_url: str) -> Iterator[Archive]:
+    """A new, empty archive (SQLite file or throw-away PostgreSQL database, see
+    tests/conftest.py), schema created by Alembic."""
+    archive = open_archive(fresh_db_url)
     yield archive
     archive.close()
 

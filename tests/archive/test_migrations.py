@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from click.testing import CliRunner
@@ -14,8 +12,8 @@ from archive.migrations.env_filters import include_object
 from archive.models import Base
 
 
-def test_upgrade_builds_the_models_schema_on_an_empty_database(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'empty.db'}"
+def test_upgrade_builds_the_models_schema_on_an_empty_database(fresh_db_url: str) -> None:
+    url = fresh_db_url
 
     before, after = upgrade(url)
 
@@ -32,10 +30,10 @@ def test_upgrade_builds_the_models_schema_on_an_empty_database(tmp_path: Path) -
     engine.dispose()
 
 
-def test_db_upgrade_command_is_idempotent(tmp_path: Path) -> None:
+def test_db_upgrade_command_is_idempotent(fresh_db_url: str) -> None:
     from pressbox.cli import cli
 
-    url = f"sqlite:///{tmp_path / 'a.db'}"
+    url = fresh_db_url
     first = CliRunner().invoke(cli, ["db", "upgrade", "--db", url])
     again = CliRunner().invoke(cli, ["db", "upgrade", "--db", url])
     assert first.exit_code == 0

@@ -135,6 +135,15 @@ def test_filters(news: Seeder) -> None:
 
 
 def test_the_fts_table_works_from_plain_sqlite3(news: Seeder) -> None:
+    if news.archive.dialect == "postgresql":  # the same check, in plain SQL, on PostgreSQL
+        with news.archive.engine.connect() as conn:
+            found = conn.exec_driver_sql(
+                "SELECT title FROM versions WHERE search_vector @@ to_tsquery('simple', %s) "
+                "ORDER BY ts_rank_cd(search_vector, to_tsquery('simple', %s)) DESC",
+                ("derby", "derby"),
+            ).fetchall()
+        assert [tuple(r) for r in found] == [("Arsenal win the north London derby",), ("Cup draw",)]
+        return
     path = news.archive.engine.url.database
     assert path is not None
     with sqlite3.connect(path) as conn:

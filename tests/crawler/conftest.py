@@ -24,8 +24,8 @@ FAST = {
 
 
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'archive.db'}"
+def db_url(fresh_db_url: str) -> str:
+    return fresh_db_url
 
 
 @pytest.fixture

@@ -65,8 +65,8 @@ def test_extract_of_a_missing_file_is_a_usage_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_scrapy_crawl_news_does_what_pressbox_crawl_does(tmp_path: Path) -> None:
-    db = f"sqlite:///{tmp_path / 'a.db'}"
+def test_scrapy_crawl_news_does_what_pressbox_crawl_does(tmp_path: Path, db_url: str) -> None:
+    db = db_url
     runner = CliRunner()
     with MockServer(articles=6, exclusive=False, errors=False) as server:
         added = runner.invoke(cli, ["source", "add", "s", "--url", server.url("/"), "--db", db])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from sqlalchemy import func, select
 
 from archive.db import Archive
 from archive.models import Article, CrawlRun, Version
+from tests.consistency import check_consistent
 from tests.crawler.conftest import FAST, add_site_source, crawl
 from tests.mockserver import MockServer
 
@@ -29,28 +29,6 @@ def wait_for(predicate, timeout: float = 120.0, what: str = "condition"):  # typ
             return value
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what}")
-
-
-def check_consistent(db_file: Path) -> None:
-    con = sqlite3.connect(db_file)
-    try:
-        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        assert con.execute("PRAGMA foreign_key_check").fetchall() == []
-        # versions are gapless 1..n and the article row agrees with them
-        bad = con.execute(
-            """SELECT a.id FROM articles a JOIN versions v ON v.article_id = a.id
-               GROUP BY a.id
-               HAVING COUNT(*) != MAX(v.version) OR MAX(v.version) != a.version_count
-                   OR MIN(v.version) != 1"""
-        ).fetchall()
-        assert bad == []
-        orphans = con.execute(
-            "SELECT COUNT(*) FROM articles a WHERE NOT EXISTS "
-            "(SELECT 1 FROM versions v WHERE v.article_id = a.id)"
-        ).fetchone()[0]
-        assert orphans == 0
-    finally:
-        con.close()
 
 
 def test_sigkill_mid_crawl_leaves_a_consistent_archive_that_a_rerun_completes(
@@ -85,13 +63,13 @@ def test_sigkill_mid_crawl_leaves_a_consistent_archive_that_a_rerun_completes(
     with archive.session() as s:
         stored = s.scalar(select(func.count()).select_from(Article))
     assert 10 <= stored < 60, "the kill should land mid-crawl"
-    check_consistent(tmp_path / "archive.db")
+    check_consistent(db_url)
 
     site.delay(0)
     again = crawl(db_url)
 
     assert again.status == "ok"
-    check_consistent(tmp_path / "archive.db")
+    check_consistent(db_url)
     with archive.session() as s:
         assert s.scalar(select(func.count()).select_from(Article)) == 60
         assert s.scalar(select(func.count()).select_from(Version)) == 60

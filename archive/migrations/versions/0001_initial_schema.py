@@ -82,13 +82,7 @@ def upgrade() -> None:
         ),
         sa.Column("etag", sa.Text(), nullable=True),
         sa.Column("last_modified", sa.Text(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["latest_version_id"],
-            ["versions.id"],
-            name=op.f("fk_articles_latest_version_id_versions"),
-            ondelete="SET NULL",
-            use_alter=True,
-        ),
+        # fk_articles_latest_version_id_versions is added once versions exists (below)
         sa.ForeignKeyConstraint(
             ["source_id"],
             ["sources.id"],
@@ -233,6 +227,26 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_versions")),
         sa.UniqueConstraint("article_id", "version", name=op.f("uq_versions_article_id_version")),
     )
+    # articles and versions point at each other: on SQLite the constraint is declared with the
+    # table (SQLite cannot add one later, and checks it only when rows are written).
+    if op.get_bind().dialect.name == "sqlite":
+        with op.batch_alter_table("articles") as batch_op:
+            batch_op.create_foreign_key(
+                op.f("fk_articles_latest_version_id_versions"),
+                "versions",
+                ["latest_version_id"],
+                ["id"],
+                ondelete="SET NULL",
+            )
+    else:
+        op.create_foreign_key(
+            op.f("fk_articles_latest_version_id_versions"),
+            "articles",
+            "versions",
+            ["latest_version_id"],
+            ["id"],
+            ondelete="SET NULL",
+        )
     op.create_table(
         "fetches",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -314,6 +328,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name != "sqlite":
+        op.drop_constraint(
+            op.f("fk_articles_latest_version_id_versions"), "articles", type_="foreignkey"
+        )
     with op.batch_alter_table("links", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_links_version_id"))
         batch_op.drop_index("ix_links_url")

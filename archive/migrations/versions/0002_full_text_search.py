@@ -1,8 +1,8 @@
 """full-text search
 
 On SQLite: an external-content FTS5 table over the versions' title, description and text, kept
-current by triggers (the layout sqlite-utils and Datasette use, so Datasette finds it). Other
-dialects get their full-text index in the PostgreSQL issue; here they are left as they are.
+current by triggers (the layout sqlite-utils and Datasette use, so Datasette finds it). On
+PostgreSQL: a generated tsvector column with a GIN index.
 
 Revision ID: 0002
 Revises: 0001
@@ -49,15 +49,30 @@ _SQLITE_DOWN = [
 ]
 
 
+# PostgreSQL: a generated tsvector column (the 'simple' configuration: no stemming and no stop
+# words, like FTS5's default tokenizer) with weights title A, description B, text D, and a GIN
+# index. Both sit outside the models (see archive/migrations/env_filters.py).
+_POSTGRES_UP = [
+    """ALTER TABLE versions ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (
+        setweight(to_tsvector('simple', coalesce(title, '')), 'A') ||
+        setweight(to_tsvector('simple', coalesce(description, '')), 'B') ||
+        setweight(to_tsvector('simple', coalesce(text, '')), 'D')
+    ) STORED""",
+    "CREATE INDEX ix_versions_search_vector ON versions USING GIN (search_vector)",
+]
+_POSTGRES_DOWN = [
+    "DROP INDEX IF EXISTS ix_versions_search_vector",
+    "ALTER TABLE versions DROP COLUMN IF EXISTS search_vector",
+]
+
+
 def upgrade() -> None:
-    if op.get_bind().dialect.name != "sqlite":
-        return  # PostgreSQL: issue 5
-    for statement in _SQLITE_UP:
+    dialect = op.get_bind().dialect.name
+    for statement in {"sqlite": _SQLITE_UP, "postgresql": _POSTGRES_UP}.get(dialect, []):
         op.execute(statement)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name != "sqlite":
-        return
-    for statement in _SQLITE_DOWN:
+    dialect = op.get_bind().dialect.name
+    for statement in {"sqlite": _SQLITE_DOWN, "postgresql": _POSTGRES_DOWN}.get(dialect, []):
         op.execute(statement)
