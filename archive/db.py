@@ -25,6 +25,7 @@ __all__ = [
     "SQLITE_BUSY_TIMEOUT_MS",
     "Archive",
     "alembic_config",
+    "check_schema",
     "current_revision",
     "head_revision",
     "open_archive",
@@ -91,6 +92,9 @@ def make_engine(url: str) -> Engine:
                 )
     else:
         kwargs["pool_pre_ping"] = True
+        if parsed.get_backend_name() == "postgresql":
+            # timestamps are rendered in UTC whatever the server's default time zone
+            kwargs["connect_args"] = {"options": "-c timezone=UTC"}
     try:
         engine = create_engine(parsed, **kwargs)
     except ModuleNotFoundError as exc:
@@ -125,6 +129,37 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def check_schema(url: str) -> list[str]:
+    """Differences between the database's schema and the models (empty when they agree).
+
+    Raises:
+        DatabaseUnavailableError: the database cannot be reached.
+    """
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from archive.migrations.env_filters import include_object
+    from archive.models import Base
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            current = _guard(lambda: MigrationContext.configure(conn).get_current_revision(), url)
+            problems = []
+            if current != head_revision():
+                problems.append(
+                    f"schema revision is {current or 'none'}, this pressbox needs "
+                    f"{head_revision()} (run `pressbox db upgrade`)"
+                )
+            context = MigrationContext.configure(
+                conn, opts={"include_object": include_object, "compare_type": True}
+            )
+            problems += [repr(diff) for diff in compare_metadata(context, Base.metadata)]
+            return problems
+    finally:
+        engine.dispose()
 
 
 def upgrade(url: str, revision: str = "head") -> tuple[str | None, str | None]:

@@ -265,6 +265,49 @@ def db_upgrade(db: str | None) -> None:
         click.echo(f"Schema upgraded from {before or 'empty'} to {after}.")
 
 
+@db.command("check")
+@db_option
+def db_check(db: str | None) -> None:
+    """Check that the database's schema matches this pressbox's models (exit 1 if not).
+
+    \b
+    Example:
+      pressbox db check --db postgresql+psycopg://postgres@127.0.0.1/pressbox
+    """
+    from archive.db import check_schema
+
+    problems = check_schema(resolve_db_url(db))
+    if problems:
+        for problem in problems:
+            click.echo(f"- {problem}")
+        raise click.ClickException(f"The schema differs from the models in {len(problems)} ways.")
+    click.echo(f"Schema matches the models (revision {head_revision()}).")
+
+
+@db.command("copy")
+@click.option("--from", "source", required=True, metavar="URL", help="Archive to copy.")
+@click.option("--to", "target", required=True, metavar="URL", help="Empty database to copy into.")
+def db_copy(source: str, target: str) -> None:
+    """Copy a whole archive into an empty database (e.g. SQLite to PostgreSQL), verified.
+
+    Row counts of every table are checked afterwards; primary keys are kept, so exports of the
+    two archives are identical.
+
+    \b
+    Example:
+      pressbox db copy --from sqlite:///pressbox.db \\
+          --to postgresql+psycopg://postgres@127.0.0.1/pressbox
+    """
+    from archive.copy import copy_archive
+
+    counts = copy_archive(
+        resolve_db_url(source),
+        resolve_db_url(target),
+        progress=lambda table, n: click.echo(f"  {table}: {n} rows"),
+    )
+    click.echo(f"Copied {sum(counts.values())} rows in {len(counts)} tables; counts verified.")
+
+
 @db.command("current")
 @db_option
 def db_current(db: str | None) -> None:

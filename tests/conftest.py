@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -54,12 +55,10 @@ def _pg_admin() -> object:
     return engine
 
 
-@pytest.fixture
-def fresh_db_url(backend: str, tmp_path: Path) -> Iterator[str]:
-    """The URL of an empty database of the selected backend, dropped after the test."""
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'archive.db'}"
-        return
+@contextmanager
+def throwaway_pg_database() -> Iterator[str]:
+    """Create an empty PostgreSQL database for one test and drop it afterwards (skip the test,
+    saying how to enable it, when no server answers)."""
     from sqlalchemy import text
     from sqlalchemy.engine import Engine, make_url
 
@@ -73,3 +72,21 @@ def fresh_db_url(backend: str, tmp_path: Path) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def fresh_db_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty database of the selected backend, dropped after the test."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'archive.db'}"
+        return
+    with throwaway_pg_database() as url:
+        yield url
+
+
+@pytest.fixture
+def pg_db_url() -> Iterator[str]:
+    """An empty PostgreSQL database whatever the selected backend (for tests about PostgreSQL
+    itself: concurrent writers, lost connections, copies between backends)."""
+    with throwaway_pg_database() as url:
+        yield url
