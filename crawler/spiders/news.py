@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -380,9 +381,18 @@ class NewsSpider(scrapy.Spider):
             record.error = f"not an HTML page (Content-Type: {ctype or 'none'})"
             yield record
             return
-        analysis = await self.pool.analyse(
-            response.body, response.url, record.content_type, self.article_pattern
-        )
+        try:
+            analysis = await self.pool.analyse(
+                response.body, response.url, record.content_type, self.article_pattern
+            )
+        except Exception as exc:  # a crashed worker or an extractor bug: record it, go on
+            if isinstance(exc, BrokenProcessPool) and self._pool is not None:
+                self._pool.close()
+                self._pool = None  # the next page starts a fresh pool
+            log.exception("extraction failed for %s", response.url)
+            record.kind, record.error = "error", f"extraction failed: {type(exc).__name__}: {exc}"
+            yield record
+            return
         record.article = analysis.article
         record.error = analysis.error
         yield record

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -17,18 +16,9 @@ from archive.models import Article, CrawlRun, Version
 from tests.consistency import check_consistent
 from tests.crawler.conftest import FAST, add_site_source, crawl
 from tests.mockserver import MockServer
+from tests.polling import wait_for
 
 pytestmark = pytest.mark.slow
-
-
-def wait_for(predicate, timeout: float = 120.0, what: str = "condition"):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_sigkill_mid_crawl_leaves_a_consistent_archive_that_a_rerun_completes(

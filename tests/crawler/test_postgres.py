@@ -20,6 +20,7 @@ from pressbox.cli import cli
 from tests.consistency import check_consistent
 from tests.crawler.conftest import FAST, add_site_source, crawl
 from tests.mockserver import MockServer
+from tests.polling import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -32,16 +33,6 @@ def pressbox_crawl(db_url: str, *args: str) -> subprocess.Popen[bytes]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-
-
-def wait_for(predicate, timeout: float = 120.0, what: str = "condition"):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_two_crawls_writing_the_same_articles_at_once_never_duplicate(
