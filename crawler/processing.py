@@ -20,7 +20,9 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from archive.store import ArticleContent, compress_html, content_hash
-from crawler.extract import EXTRACTOR_NAME, EXTRACTOR_VERSION, ExtractionError, extract
+
+# crawler.extract (trafilatura, ~0.4 s to import) is imported inside the functions that run in
+# the worker processes: the crawl process itself never needs it.
 
 __all__ = ["Analysis", "ExtractionPool", "analyse_page", "find_links"]
 
@@ -81,6 +83,8 @@ def analyse_page(
             articles, and they are articles whatever the page-type heuristics say.
         keep_html: store the compressed raw HTML with the version.
     """
+    from crawler.extract import EXTRACTOR_NAME, EXTRACTOR_VERSION, ExtractionError, extract
+
     links = find_links(body, url)
     try:
         extracted = extract(body, url, content_type=content_type)
@@ -132,6 +136,8 @@ def _worker_init() -> None:
                 os._exit(1)
 
     threading.Thread(target=watch_parent, name="watch-parent", daemon=True).start()
+    from crawler.extract import extract
+
     extract(b"<html><body><p>warm up</p></body></html>", "http://localhost/")
 
 
