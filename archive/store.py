@@ -283,6 +283,7 @@ class ArchiveWriter:
     ) -> tuple[RunCounts, list[tuple[PageRecord, str, int | None]]]:
         batch_counts = RunCounts()
         results: list[tuple[PageRecord, str, int | None]] = []
+        self._aliases: dict[str, int] = {}  # URL -> article id, written in this transaction
         with self.archive.write_session() as session:
             for record in batch:
                 outcome, article_id = self._write(session, record)
@@ -348,35 +349,49 @@ class ArchiveWriter:
         )
         return outcome, article.id if article else None
 
-    def _find_article(self, session: Session, record: PageRecord, canonical: str) -> Article | None:
-        article = session.scalars(select(Article).where(Article.url == canonical)).first()
-        if article is not None:
-            return article
+    @staticmethod
+    def _keys(record: PageRecord, canonical: str) -> list[str]:
+        """The URLs an article page is known by: its canonical URL first, then the normalised
+        final and requested URLs."""
+        keys = [canonical]
         for url in (record.final_url, record.url):
-            if not url:
-                continue
-            try:
-                key = normalize_url(url)
-            except ValueError:
-                continue
-            alias = session.get(ArticleURL, key)
-            if alias is not None:
-                return session.get(Article, alias.article_id)
-        if record.article_id:
-            return session.get(Article, record.article_id)
-        return None
-
-    def _add_aliases(self, session: Session, article: Article, record: PageRecord) -> None:
-        keys = {article.url}
-        for url in (record.url, record.final_url):
             if url:
                 try:
-                    keys.add(normalize_url(url))
+                    key = normalize_url(url)
                 except ValueError:
-                    pass
+                    continue
+                if key not in keys:
+                    keys.append(key)
+        return keys
+
+    def _find_article(
+        self, session: Session, record: PageRecord, keys: list[str]
+    ) -> tuple[Article | None, dict[str, int]]:
+        """The article ``keys`` point to (canonical URL first), and which keys are known.
+
+        One query for all the keys, without autoflush (the batch's own aliases are remembered
+        in ``self._aliases``): this runs for every page a crawl stores.
+        """
+        found = {k: self._aliases[k] for k in keys if k in self._aliases}
+        missing = [k for k in keys if k not in found]
+        with session.no_autoflush:
+            if missing:
+                rows = session.execute(
+                    select(ArticleURL.url, ArticleURL.article_id).where(ArticleURL.url.in_(missing))
+                )
+                found.update((url, article_id) for url, article_id in rows)
+            article_id = next((found[k] for k in keys if k in found), None) or record.article_id
+            if article_id is None:  # an article row without its alias would break the insert
+                article_id = session.scalar(select(Article.id).where(Article.url == keys[0]))
+            return (session.get(Article, article_id) if article_id else None), found
+
+    def _add_aliases(
+        self, session: Session, article: Article, keys: list[str], found: dict[str, int]
+    ) -> None:
         for key in keys:
-            if session.get(ArticleURL, key) is None:
+            if key not in found:
                 session.add(ArticleURL(url=key, article_id=article.id))
+            self._aliases[key] = found.get(key, article.id)
 
     def _changes(self, session: Session, article: Article, content: ArticleContent) -> ChangeStats:
         """What changed from the article's latest version to ``content``."""
@@ -392,7 +407,8 @@ class ArchiveWriter:
     def _write_article(
         self, session: Session, record: PageRecord, content: ArticleContent
     ) -> tuple[str, int | None]:
-        article = self._find_article(session, record, content.canonical_url)
+        keys = self._keys(record, content.canonical_url)
+        article, found = self._find_article(session, record, keys)
         published_at = parse_iso_datetime(content.published)
         if article is None:
             article = Article(
@@ -411,7 +427,7 @@ class ArchiveWriter:
         article.etag = record.etag
         article.last_modified = record.last_modified
         article.published_at = published_at
-        self._add_aliases(session, article, record)
+        self._add_aliases(session, article, keys, found)
         if outcome == "unchanged":
             self._schedule(article, record.fetched_at)
             self._fetch(
