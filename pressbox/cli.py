@@ -16,8 +16,16 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy.exc import InterfaceError, OperationalError
 
-from archive.db import Archive, current_revision, head_revision, open_archive, resolve_db_url
+from archive.db import (
+    Archive,
+    current_revision,
+    describe_db_error,
+    head_revision,
+    open_archive,
+    resolve_db_url,
+)
 from archive.errors import (
     ArchiveError,
     DatabaseUnavailableError,
@@ -222,6 +230,19 @@ class PressboxGroup(click.Group):
             raise click.UsageError(str(exc), ctx) from None
         except (NotFoundError, DatabaseUnavailableError, ArchiveError) as exc:
             raise click.ClickException(str(exc)) from None
+        except (OperationalError, InterfaceError) as exc:  # the database went away mid-command
+            url = resolve_db_url(_db_argument(sys.argv[1:]))
+            raise click.ClickException(describe_db_error(exc, url)) from None
+
+
+def _db_argument(args: list[str]) -> str | None:
+    """The --db given on the command line (for error messages)."""
+    for i, arg in enumerate(args):
+        if arg == "--db" and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--db="):
+            return arg.split("=", 1)[1]
+    return None
 
 
 @click.group(cls=PressboxGroup, context_settings=CONTEXT_SETTINGS)
@@ -474,6 +495,11 @@ def print_summary(result: Any) -> None:
 )
 @click.option("--timeout", type=float, help="Stop the crawl after this many seconds.")
 @click.option("-v", "--verbose", is_flag=True, help="Also print the crawl log's errors here.")
+@click.option(
+    "--redis", "redis_url", metavar="URL", help="Push the run onto this shared frontier instead."
+)
+@click.option("--namespace", envvar="PRESSBOX_REDIS_NAMESPACE", default="pressbox", hidden=True)
+@click.option("--no-wait", is_flag=True, help="With --redis: print the run id, do not wait.")
 @db_option
 @format_option("text", "json")
 def crawl(
@@ -483,6 +509,9 @@ def crawl(
     settings: tuple[str, ...],
     timeout: float | None,
     verbose: bool,
+    redis_url: str | None,
+    namespace: str,
+    no_wait: bool,
     db: str | None,
     fmt: str,
 ) -> None:
@@ -506,15 +535,39 @@ def crawl(
         extra[key] = value
     if max_pages is not None and max_pages < 1:
         raise click.BadParameter("give a number >= 1", param_hint="--max-pages")
-    result = run_crawl(
-        name,
-        db=db,
-        max_pages=max_pages,
-        revisit=revisit,
-        settings=extra,
-        timeout=timeout,
-        echo_log=verbose,
-    )
+    if redis_url:  # distributed: the workers crawl (see pressbox/distributed.py)
+        from crawler.frontier import push_run, run_distributed
+
+        if no_wait:
+            run_id = push_run(
+                name,
+                redis_url=redis_url,
+                db=db,
+                namespace=namespace,
+                revisit=revisit,
+                max_pages=max_pages,
+            )
+            click.echo(json.dumps({"run_id": run_id}) if fmt == "json" else f"queued run #{run_id}")
+            return
+        result = run_distributed(
+            name,
+            redis_url=redis_url,
+            db=db,
+            namespace=namespace,
+            revisit=revisit,
+            max_pages=max_pages,
+            timeout=timeout,
+        )
+    else:
+        result = run_crawl(
+            name,
+            db=db,
+            max_pages=max_pages,
+            revisit=revisit,
+            settings=extra,
+            timeout=timeout,
+            echo_log=verbose,
+        )
     if fmt == "json":
         click.echo(json.dumps(result.as_dict()))
     else:
@@ -738,6 +791,7 @@ def demo(articles: int, port: int, keep_serving: bool, db: str | None) -> None:
 # Importing these modules registers their commands on `cli`: the operators' (operate) and the
 # researchers' (research: search, diff, links, changes, stats).
 from pressbox import (  # noqa: E402
+    distributed,  # noqa: F401
     operate,  # noqa: F401
     research,  # noqa: F401
 )

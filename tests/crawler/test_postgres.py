@@ -163,3 +163,61 @@ def test_db_copy_refuses_a_target_that_holds_data(tmp_path: Path, pg_db_url: str
     result = CliRunner().invoke(cli, ["db", "copy", "--from", a, "--to", pg_db_url])
     assert result.exit_code == 2
     assert "already has rows in sources" in result.output
+
+
+def test_a_crawl_whose_database_stays_down_stops_with_a_clear_error(
+    site: MockServer, pg_db_url: str
+) -> None:
+    archive = open_archive(pg_db_url)
+    add_site_source(archive, site)
+    archive.close()
+    site.delay(0.05)
+    name = pg_db_url.rsplit("/", 1)[1]
+    admin = create_engine(pg_db_url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
+    settings = [a for k, v in FAST.items() for a in ("--set", f"{k}={v}")]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pressbox", "crawl", "site", "--db", pg_db_url, *settings],
+        env=dict(os.environ, PRESSBOX_BATCH_SIZE="5", PRESSBOX_DB_RETRY_SECONDS="3"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        check = create_engine(pg_db_url)
+
+        def some_stored() -> bool:
+            with check.connect() as conn:
+                return (conn.execute(text("SELECT COUNT(*) FROM versions")).scalar() or 0) >= 5
+
+        wait_for(some_stored, what="the crawl to store some articles")
+        check.dispose()
+        with admin.connect() as conn:  # the database goes away, and stays away
+            conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+            conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            )
+        output = proc.communicate(timeout=300)[0].decode()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        with admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+        admin.dispose()
+    assert proc.returncode != 0
+    assert "Cannot use the database" in output, output
+    assert "Traceback" not in output, output
+    check_consistent(pg_db_url)  # nothing half-written
+    site.delay(0)
+    again = crawl(pg_db_url)  # the next crawl closes the dead run and completes the work
+    assert again.status == "ok"
+    archive = open_archive(pg_db_url)
+    with archive.session() as s:
+        assert s.scalar(select(func.count()).select_from(Article)) == 60
+        statuses = [r for (r,) in s.execute(select(CrawlRun.status).order_by(CrawlRun.id))]
+    archive.close()
+    assert statuses[0] in ("aborted", "failed")
+    assert statuses[-1] == "ok"
+    check_consistent(pg_db_url)
