@@ -193,7 +193,7 @@ def describe_db_error(exc: DBAPIError, url: str) -> str:
     if "locked" in text:
         return (
             f"The database {shown} is locked by another writer and stayed locked for "
-            f"{SQLITE_BUSY_TIMEOUT_MS / 1000:.0f}s. Wait for the other process (a crawl?) or "
+            f"{SQLITE_BUSY_TIMEOUT_MS / 1000:g}s. Wait for the other process (a crawl?) or "
             "raise PRESSBOX_SQLITE_BUSY_TIMEOUT_MS."
         )
     return (

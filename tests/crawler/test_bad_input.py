@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
@@ -94,3 +96,41 @@ def test_source_add_refuses_bad_input_and_says_which(
     listed = CliRunner().invoke(cli, ["source", "list", "--db", db_url, "--format", "json"])
     assert listed.exit_code == 0
     assert listed.output.strip() == "[]"
+
+
+def test_a_locked_sqlite_database_is_a_clear_error(tmp_path: Path) -> None:
+    import os
+    import sqlite3
+    import subprocess
+    import sys
+
+    db = tmp_path / "locked.db"
+    url = f"sqlite:///{db}"
+    assert CliRunner().invoke(cli, ["db", "upgrade", "--db", url]).exit_code == 0
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock, and keeps it
+    try:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pressbox",
+                "source",
+                "add",
+                "s",
+                "--url",
+                "http://x.test/",
+                "--db",
+                url,
+            ],
+            env=dict(os.environ, PRESSBOX_SQLITE_BUSY_TIMEOUT_MS="300"),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.returncode == 1
+    assert "is locked by another writer" in result.stderr
+    assert "Traceback" not in result.stderr
