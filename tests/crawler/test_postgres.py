@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -67,12 +66,13 @@ def test_a_crawl_survives_its_database_connections_being_killed(
     killed = 0
     try:
 
-        def some_stored() -> bool:
+        def stored() -> int:
             with archive.session() as s:
-                return (s.scalar(select(func.count()).select_from(Version)) or 0) >= 5
+                return s.scalar(select(func.count()).select_from(Version)) or 0
 
-        wait_for(some_stored, what="the crawl to store some articles")
+        wait_for(lambda: stored() >= 5, what="the crawl to store some articles")
         for _ in range(3):  # cut every other connection to the database, three times
+            before = stored()
             with admin.connect() as conn:
                 killed += len(
                     conn.execute(
@@ -82,7 +82,10 @@ def test_a_crawl_survives_its_database_connections_being_killed(
                         )
                     ).all()
                 )
-            time.sleep(0.3)  # let the crawl reconnect before cutting it off again
+            wait_for(  # the crawl reconnects and writes again, or has finished
+                lambda before=before: stored() > before or proc.poll() is not None,  # type: ignore[misc]
+                what="the crawl to write again after losing its connections",
+            )
         output = proc.communicate(timeout=600)[0].decode()
     finally:
         if proc.poll() is None:
