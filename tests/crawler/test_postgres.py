@@ -83,7 +83,7 @@ def test_a_crawl_survives_its_database_connections_being_killed(
                     ).all()
                 )
             wait_for(  # the crawl reconnects and writes again, or has finished
-                lambda before=before: stored() > before or proc.poll() is not None,  # type: ignore[misc]
+                lambda before=before: stored() > before or proc.poll() is not None,
                 what="the crawl to write again after losing its connections",
             )
         output = proc.communicate(timeout=600)[0].decode()
