@@ -108,6 +108,10 @@ class SchedulerConfig:
     """The scheduler's knobs (each has an environment variable, see the README)."""
 
     db: str | None = None
+    #: Redis frontier: push runs for workers instead of crawling here ($PRESSBOX_REDIS).
+    redis: str | None = None
+    #: Key prefix on Redis (default: pressbox).
+    namespace: str | None = None
     #: Scrapy settings for every crawl ($PRESSBOX_CRAWL_SETTINGS="NAME=VALUE,...", --set).
     settings: dict[str, str] = field(default_factory=dict)
     #: Seconds running crawls may go on after SIGTERM/SIGINT before they are stopped.
@@ -127,11 +131,17 @@ class SchedulerConfig:
 
     @classmethod
     def from_env(
-        cls, db: str | None = None, settings: dict[str, str] | None = None
+        cls,
+        db: str | None = None,
+        settings: dict[str, str] | None = None,
+        redis: str | None = None,
+        namespace: str | None = None,
     ) -> SchedulerConfig:
         env_settings = parse_settings(os.environ.get("PRESSBOX_CRAWL_SETTINGS", "").split(","))
         return cls(
             db=db,
+            redis=redis or os.environ.get("PRESSBOX_REDIS") or None,
+            namespace=namespace,
             settings={**env_settings, **(settings or {})},
             shutdown_grace=_env_float("PRESSBOX_SHUTDOWN_GRACE", 30.0),
             kill_after=_env_float("PRESSBOX_SHUTDOWN_KILL_AFTER", 10.0),
@@ -358,18 +368,31 @@ class Scheduler:
             if other is not None:
                 self.record_skip(name, trigger, _still_running(other))
                 return
-            from crawler.runner import run_crawl
-
             log.info("crawl of %s starting (%s)", name, trigger)
-            result = run_crawl(
-                name,
-                db=self.archive.url,
-                trigger=trigger,
-                settings=self.config.settings,
-                timeout=timeout,
-                on_start=active.started,
-                supervised=True,
-            )
+            if self.config.redis:  # the fleet crawls it: push the run, wait for the workers
+                from crawler.frontier import run_distributed
+
+                result = run_distributed(
+                    name,
+                    redis_url=self.config.redis,
+                    db=self.archive.url,
+                    namespace=self.config.namespace,
+                    trigger=trigger,
+                    timeout=timeout,
+                    should_stop=lambda: self.stopping,
+                )
+            else:
+                from crawler.runner import run_crawl
+
+                result = run_crawl(
+                    name,
+                    db=self.archive.url,
+                    trigger=trigger,
+                    settings=self.config.settings,
+                    timeout=timeout,
+                    on_start=active.started,
+                    supervised=True,
+                )
             log.info(
                 "crawl run #%s of %s: %s in %.1fs, %s",
                 result.run_id,
@@ -586,6 +609,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--db", help="archive database URL (default: $PRESSBOX_DB)")
     parser.add_argument(
+        "--redis", help="feed this Redis frontier for crawl workers (default: $PRESSBOX_REDIS)"
+    )
+    parser.add_argument("--namespace", help="key prefix on Redis (default: pressbox)")
+    parser.add_argument(
         "--set",
         dest="settings",
         action="append",
@@ -596,7 +623,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         config = SchedulerConfig.from_env(
-            db=args.db or os.environ.get("PRESSBOX_DB"), settings=parse_settings(args.settings)
+            db=args.db or os.environ.get("PRESSBOX_DB"),
+            settings=parse_settings(args.settings),
+            redis=args.redis,
+            namespace=args.namespace,
         )
         return serve(config)
     except ArchiveError as exc:

@@ -8,6 +8,7 @@ that finishes its last request closes it. ``redis`` is imported only when this i
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from archive.db import open_archive, resolve_db_url
@@ -53,16 +54,24 @@ def push_run(
 
 
 def wait_run(
-    run_id: int, *, db: str | None = None, timeout: float | None = None, poll: float = 1.0
+    run_id: int,
+    *,
+    db: str | None = None,
+    timeout: float | None = None,
+    poll: float = 1.0,
+    should_stop: Callable[[], bool] | None = None,
 ) -> str:
-    """Wait until the workers finished run ``run_id`` (polling the archive); its status."""
+    """Wait until the workers finished run ``run_id`` (polling the archive); its status.
+
+    ``should_stop`` ends the wait early (the run goes on in the fleet): a scheduler shutting down
+    does not hold its workers' runs."""
     archive = open_archive(resolve_db_url(db))
     deadline = None if timeout is None else time.monotonic() + timeout
     try:
         while True:
             with archive.session() as session:
                 status = get_run(session, run_id).status
-            if status != "running":
+            if status != "running" or (should_stop is not None and should_stop()):
                 return status
             if deadline is not None and time.monotonic() >= deadline:
                 with archive.write_session() as session:
@@ -83,6 +92,7 @@ def run_distributed(
     trigger: str = "manual",
     max_pages: int | None = None,
     timeout: float | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> CrawlResult:
     """Push a run, wait for the workers to finish it, and read its record (as ``run_crawl``)."""
     started = time.monotonic()
@@ -95,7 +105,7 @@ def run_distributed(
         trigger=trigger,
         max_pages=max_pages,
     )
-    wait_run(run_id, db=db, timeout=timeout)
+    wait_run(run_id, db=db, timeout=timeout, should_stop=should_stop)
     archive = open_archive(resolve_db_url(db))
     try:
         with archive.write_session() as session:

@@ -181,8 +181,17 @@ def schedule_run_now(name: str, db: str | None) -> None:
     metavar="NAME=VALUE",
     help="Scrapy setting for every crawl (adds to $PRESSBOX_CRAWL_SETTINGS).",
 )
+@click.option(
+    "--redis",
+    envvar="PRESSBOX_REDIS",
+    metavar="URL",
+    help="Push due runs onto this Redis frontier for `pressbox worker`s instead of crawling here.",
+)
+@click.option("--namespace", metavar="PREFIX", help="Key prefix on Redis (default: pressbox).")
 @db_option
-def scheduler_command(settings: tuple[str, ...], db: str | None) -> None:
+def scheduler_command(
+    settings: tuple[str, ...], redis: str | None, namespace: str | None, db: str | None
+) -> None:
     """Run the scheduler in the foreground until SIGTERM or Ctrl-C.
 
     It crawls every scheduled source on time, each crawl its own process, never two runs of one
@@ -196,7 +205,9 @@ def scheduler_command(settings: tuple[str, ...], db: str | None) -> None:
     """
     from scheduler import SchedulerConfig, parse_settings, serve
 
-    config = SchedulerConfig.from_env(db=db, settings=parse_settings(settings))
+    config = SchedulerConfig.from_env(
+        db=db, settings=parse_settings(settings), redis=redis, namespace=namespace
+    )
     sys.exit(serve(config))
 
 
@@ -246,6 +257,7 @@ def _run_row(run: Any) -> dict[str, Any]:
         "flag": run.flag_reason if run.flagged else None,
         "message": run.message,
         "log_file": run.log_file,
+        "workers": list(run.workers or []),
     }
 
 

@@ -6,22 +6,28 @@ deletes it afterwards. Skipped, saying why, when Redis or PostgreSQL is not reac
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from archive.db import open_archive
 from archive.models import Article, CrawlRun, Version
+from pressbox.cli import cli
 from tests.crawler.conftest import FAST, add_site_source
 from tests.mockserver import MockServer
 from tests.polling import wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -115,7 +121,7 @@ def counts(db_url: str) -> tuple[int, int]:
 def test_two_workers_share_a_run_fetch_each_url_once_and_respect_the_fleet_limit(
     big_site: MockServer, pg_db_url: str, namespace: str
 ) -> None:
-    from crawler.frontier import frontier_status, push_run, wait_run
+    from crawler.frontier import frontier_status
 
     archive = open_archive(pg_db_url)
     add_site_source(archive, big_site)
@@ -125,12 +131,39 @@ def test_two_workers_share_a_run_fetch_each_url_once_and_respect_the_fleet_limit
         start_worker(pg_db_url, namespace, name, "-s", "PRESSBOX_FLEET_DOMAIN_CONCURRENCY=3")
         for name in ("w1", "w2")
     ]
+    # the scheduler feeds the frontier: a schedule, and a run of it now
+    runner = CliRunner()
+    added = runner.invoke(cli, ["schedule", "add", "site", "--every", "6h", "--db", pg_db_url])
+    assert added.exit_code == 0, added.output
+    scheduler = subprocess.Popen(
+        [
+            *(sys.executable, str(ROOT / "scheduler.py"), "--db", pg_db_url),
+            *("--redis", REDIS_URL, "--namespace", namespace),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
-        run_id = push_run("site", redis_url=REDIS_URL, db=pg_db_url, namespace=namespace)
-        assert wait_run(run_id, db=pg_db_url, timeout=600, poll=0.5) == "ok"
+        now = runner.invoke(cli, ["schedule", "run-now", "site", "--db", pg_db_url])
+        assert now.exit_code == 0, now.output
+
+        def finished_run() -> int | None:
+            archive = open_archive(pg_db_url)
+            try:
+                with archive.session() as s:
+                    return s.scalar(
+                        select(CrawlRun.id).where(
+                            CrawlRun.status != "running", CrawlRun.status != "skipped"
+                        )
+                    )
+            finally:
+                archive.close()
+
+        run_id = wait_for(finished_run, timeout=600, what="the scheduled run to finish")
+        assert run_record(pg_db_url, run_id).status == "ok"
         status = frontier_status(REDIS_URL, namespace)
     finally:
-        stop(workers)
+        stop([*workers, scheduler])
 
     stats = big_site.stats()
     assert stats["max_in_flight"] <= 3  # the fleet-wide per-domain limit
@@ -141,6 +174,8 @@ def test_two_workers_share_a_run_fetch_each_url_once_and_respect_the_fleet_limit
     run = run_record(pg_db_url, run_id)
     assert run.articles_new == 500
     assert sorted(run.workers) == ["w1", "w2"]
+    listed = runner.invoke(cli, ["runs", "--db", pg_db_url, "--format", "json"])
+    assert sorted(json.loads(listed.output)[0]["workers"]) == ["w1", "w2"]
     from crawler.distributed import Frontier
 
     by_worker = Frontier.from_url(REDIS_URL, namespace).fetched_by_worker(run_id)
