@@ -52,7 +52,7 @@ from archive.runs import finish_run, get_run
 from archive.sources import get_source
 from archive.store import ArchiveWriter, PageRecord
 from archive.urls import host_of, normalize_url
-from crawler.spiders.news import PRIO_REVISIT, NewsSpider
+from crawler.spiders.news import NewsSpider
 
 __all__ = [
     "DEFAULT_NAMESPACE",
@@ -357,38 +357,11 @@ class RunState(NewsSpider):
             request.meta["pressbox_delay"] = self.delay
         return request
 
-    def _discovered(self, url: str, depth: int, date: Any, priority: int) -> Request | None:
-        if url in self.seen_raw:
-            return None
-        self.seen_raw.add(url)
-        try:
-            key = normalize_url(url)
-        except ValueError:
-            return None
-        if key in self.seen:
-            return None
-        self.seen.add(key)
-        if not self._allowed(key) or not self.frontier.claim(self.run_id, "seen", key):
-            return None
-        if not self._budget_left():
-            return None
-        article_id = self.known_urls.get(key)
-        if article_id is None:
-            return self._page_request(url, depth, priority)
-        known = self.articles.get(article_id)
-        if known is None or self.revisit_mode == "none":
-            return None
-        dated_after_fetch = date is not None and (
-            known.last_fetched is None or date > known.last_fetched
-        )
-        from archive.types import utcnow
+    def _claim_url(self, key: str) -> bool:
+        return self.frontier.claim(self.run_id, "seen", key)
 
-        due = known.next_check is not None and known.next_check <= utcnow()
-        if not (dated_after_fetch or (self.revisit_mode == "due" and due)):
-            return None
-        if not self.frontier.claim(self.run_id, "articles", str(known.id)):
-            return None
-        return self._page_request(known.url, 1, PRIO_REVISIT, known)
+    def _claim_article(self, known: Any) -> bool:
+        return self.frontier.claim(self.run_id, "articles", str(known.id))
 
     def seed_requests(self) -> list[Request]:
         """The run's first requests (as :meth:`NewsSpider.start`), claimed fleet-wide."""

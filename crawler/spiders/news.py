@@ -272,21 +272,32 @@ class NewsSpider(scrapy.Spider):
         if key in self.seen:
             return None
         self.seen.add(key)
-        if not self._allowed(key) or not self._budget_left():
+        if not self._allowed(key) or not self._claim_url(key) or not self._budget_left():
             return None
         article_id = self.known_urls.get(key)
         if article_id is None:
             return self._page_request(url, depth, priority)
         known = self.articles.get(article_id)
-        if known is None or known.id in self.requested_articles or self.revisit_mode == "none":
+        if known is None or self.revisit_mode == "none":
             return None
         dated_after_fetch = date is not None and (
             known.last_fetched is None or date > known.last_fetched
         )
         due = known.next_check is not None and known.next_check <= utcnow()
-        if dated_after_fetch or (self.revisit_mode == "due" and due):
-            return self._page_request(known.url, 1, PRIO_REVISIT, known)
-        return None
+        if not (dated_after_fetch or (self.revisit_mode == "due" and due)):
+            return None
+        if not self._claim_article(known):
+            return None
+        return self._page_request(known.url, 1, PRIO_REVISIT, known)
+
+    def _claim_url(self, key: str) -> bool:
+        """Whether this crawl takes the (new, normalised) URL ``key``: a hook for crawls that
+        share their work with other processes (crawler.distributed)."""
+        return True
+
+    def _claim_article(self, known: _Known) -> bool:
+        """Whether this crawl refetches the known article (not twice in one run)."""
+        return known.id not in self.requested_articles
 
     def _discovery_request(self, url: str, callback: Any) -> Request:
         return Request(
