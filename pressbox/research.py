@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+from pathlib import Path
 from typing import Any
 
 import click
@@ -280,3 +281,23 @@ def stats(sources: tuple[str, ...], db: str | None, fmt: str) -> None:
     with opened(db) as archive, archive.session() as session:
         rows = get_stats(session, sources=list(sources) or None)
     emit(rows, fmt, STATS_COLUMNS)
+
+
+@cli.command()
+@click.argument("manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def verify(manifest: Path) -> None:
+    """Check that an export file is the one its manifest describes (SHA-256); exit 1 if not.
+
+    \b
+    Example:
+      pressbox verify articles.csv.manifest.json
+    """
+    from archive.manifest import read_manifest, verify_manifest
+
+    problems = verify_manifest(manifest)
+    if problems:
+        for problem in problems:
+            click.echo(f"- {problem}", err=True)
+        raise click.ClickException(f"{manifest}: the export does not match its manifest.")
+    data = read_manifest(manifest)
+    click.echo(f"OK: {data['file']} matches {manifest.name} ({data.get('rows')} rows).")

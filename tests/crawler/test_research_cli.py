@@ -198,6 +198,14 @@ def test_exports_round_trip_with_manifests_and_deltas(
     assert manifest["rows"] == 61
     assert manifest["sha256"] == hashlib.sha256(csv_path.read_bytes()).hexdigest()
     assert manifest["command"].startswith("pressbox export --format csv")
+    verified = CliRunner().invoke(cli, ["verify", str(tmp_path / "a.csv.manifest.json")])
+    assert verified.exit_code == 0, verified.output
+    assert "matches" in verified.output
+    with csv_path.open("a", encoding="utf-8") as fp:  # a tampered copy no longer verifies
+        fp.write("x")
+    tampered = CliRunner().invoke(cli, ["verify", str(tmp_path / "a.csv.manifest.json")])
+    assert tampered.exit_code == 1
+    assert "does not have the SHA-256" in tampered.output
 
     site.edit(12, "add_paragraph")
     assert crawl(db_url, revisit="all").counts["versions_new"] == 1
