@@ -332,7 +332,12 @@ def db_copy(source: str, target: str) -> None:
 @db.command("current")
 @db_option
 def db_current(db: str | None) -> None:
-    """Print the schema revision of the database, and the one this pressbox needs."""
+    """Print the schema revision of the database, and the one this pressbox needs.
+
+    \b
+    Example:
+      pressbox db current --db postgresql+psycopg://postgres@127.0.0.1/pressbox
+    """
     from archive.db import make_engine
 
     engine = make_engine(resolve_db_url(db))
@@ -390,7 +395,12 @@ def source_add(name: str, db: str | None, **fields: Any) -> None:
 @db_option
 @format_option("table", "json", "csv")
 def source_list(db: str | None, fmt: str) -> None:
-    """List the sources, with their article counts and last crawl."""
+    """List the sources, with their article counts and last crawl.
+
+    \b
+    Example:
+      pressbox source list --format json
+    """
     from sqlalchemy import func, select
 
     from archive.models import Article, CrawlRun
@@ -423,7 +433,12 @@ def source_list(db: str | None, fmt: str) -> None:
 @db_option
 @format_option("text", "json")
 def source_show(name: str, db: str | None, fmt: str) -> None:
-    """Show one source's settings."""
+    """Show one source's settings.
+
+    \b
+    Example:
+      pressbox source show sportsdaily
+    """
     from archive.sources import get_source, source_as_dict
 
     with opened(db) as archive, archive.session() as session:
@@ -439,7 +454,12 @@ def source_show(name: str, db: str | None, fmt: str) -> None:
 @click.argument("name")
 @db_option
 def source_remove(name: str, db: str | None) -> None:
-    """Remove a source and everything archived from it."""
+    """Remove a source and everything archived from it.
+
+    \b
+    Example:
+      pressbox source remove sportsdaily
+    """
     from archive.sources import remove_source
 
     with opened(db) as archive, archive.write_session() as session:
@@ -451,7 +471,12 @@ def source_remove(name: str, db: str | None) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @db_option
 def source_import(file: Path, db: str | None) -> None:
-    """Add or update the sources of a TOML file ([[source]] tables, same fields as `add`)."""
+    """Add or update the sources of a TOML file ([[source]] tables, same fields as `add`).
+
+    \b
+    Example:
+      pressbox source import sources.toml
+    """
     from archive.sources import import_sources, load_toml
 
     specs = load_toml(file)

@@ -147,7 +147,12 @@ def frontier() -> None:
 @namespace_option
 @format_option("text", "json")
 def frontier_status_command(redis_url: str, namespace: str, fmt: str) -> None:
-    """Queue length per source and domain, in-flight requests, live workers, active runs."""
+    """Queue length per source and domain, in-flight requests, live workers, active runs.
+
+    \b
+    Example:
+      pressbox frontier status --redis redis://127.0.0.1:6379/0
+    """
     _check_installed()
     from crawler.frontier import frontier_status
 

@@ -101,7 +101,12 @@ def schedule_add(
 @db_option
 @format_option("table", "json", "csv")
 def schedule_list(db: str | None, fmt: str) -> None:
-    """List the schedules: trigger, next run, last run and its outcome, paused or not."""
+    """List the schedules: trigger, next run, last run and its outcome, paused or not.
+
+    \b
+    Example:
+      pressbox schedule list --format json
+    """
     from archive.schedules import schedule_rows
     from scheduler import job_next_runs
 
@@ -124,7 +129,12 @@ def _set_paused(name: str, db: str | None, paused: bool) -> None:
 @click.argument("name")
 @db_option
 def schedule_pause(name: str, db: str | None) -> None:
-    """Pause a source's schedule (a running scheduler stops starting its runs)."""
+    """Pause a source's schedule (a running scheduler stops starting its runs).
+
+    \b
+    Example:
+      pressbox schedule pause sportsdaily
+    """
     _set_paused(name, db, True)
 
 
@@ -132,7 +142,12 @@ def schedule_pause(name: str, db: str | None) -> None:
 @click.argument("name")
 @db_option
 def schedule_resume(name: str, db: str | None) -> None:
-    """Resume a paused schedule."""
+    """Resume a paused schedule.
+
+    \b
+    Example:
+      pressbox schedule resume sportsdaily
+    """
     _set_paused(name, db, False)
 
 
@@ -140,7 +155,12 @@ def schedule_resume(name: str, db: str | None) -> None:
 @click.argument("name")
 @db_option
 def schedule_remove(name: str, db: str | None) -> None:
-    """Remove a source's schedule (the source and its archive stay)."""
+    """Remove a source's schedule (the source and its archive stay).
+
+    \b
+    Example:
+      pressbox schedule remove sportsdaily
+    """
     from archive.schedules import remove_schedule
 
     with opened(db) as archive, archive.write_session() as session:
@@ -155,6 +175,10 @@ def schedule_run_now(name: str, db: str | None) -> None:
     """Have the scheduler crawl a scheduled source now (skipped if a run of it is going).
 
     To crawl in this terminal instead, use `pressbox crawl NAME`.
+
+    \b
+    Example:
+      pressbox schedule run-now sportsdaily
     """
     from scheduler import queue_run_now
 
