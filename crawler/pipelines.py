@@ -79,9 +79,10 @@ class ArchivePipeline:
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
         if isinstance(item, PageRecord) and self.writer is not None and not self.failed:
-            self.writer.buffer.append(item)
-            if len(self.writer.buffer) >= self.batch_size:
-                self._flush()
+            try:
+                self.writer.add(item)  # writes a full batch
+            except DatabaseUnavailableError as exc:
+                self._fail(exc)
         return item
 
     def close_spider(self, spider: Any = None) -> None:

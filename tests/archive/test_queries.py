@@ -19,22 +19,9 @@ if TYPE_CHECKING:
     from archive.db import Archive
     from tests.archive.conftest import Seeder
 
+from tests.contract import EXTRACT_KEYS
+
 URL = "https://demo.example.com/football/2026/11/25/arsenal-spurs.html"
-EXTRACT_FIELDS = [
-    "url",
-    "canonical_url",
-    "title",
-    "authors",
-    "published",
-    "modified",
-    "description",
-    "site_name",
-    "language",
-    "tags",
-    "text",
-    "links",
-    "related_links",
-]
 ARCHIVE_FIELDS = [
     "source",
     "version",
@@ -140,7 +127,7 @@ def test_get_version_latest_has_every_field(edited: Seeder) -> None:
     with edited.archive.session() as s:
         record = get_version(s, URL)
 
-    assert sorted(record) == sorted(EXTRACT_FIELDS + ARCHIVE_FIELDS)
+    assert sorted(record) == sorted(EXTRACT_KEYS + ARCHIVE_FIELDS)
     assert record["url"] == record["canonical_url"] == URL
     assert record["fetched_from"] == f"{URL}?utm_source=rss"
     assert (record["version"], record["versions"], record["source"]) == (3, 3, "demo")

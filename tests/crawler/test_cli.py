@@ -14,25 +14,11 @@ from click.testing import CliRunner
 
 from crawler.demo.site import NewsSite, SiteConfig
 from pressbox.cli import cli
+from tests.contract import EXTRACT_KEYS
 from tests.crawler.conftest import FAST
 from tests.mockserver import MockServer
 
 ROOT = Path(__file__).resolve().parents[2]
-EXTRACT_KEYS = [
-    "url",
-    "canonical_url",
-    "title",
-    "authors",
-    "published",
-    "modified",
-    "description",
-    "site_name",
-    "language",
-    "tags",
-    "text",
-    "links",
-    "related_links",
-]
 
 
 def test_extract_prints_what_would_be_archived_from_a_saved_page(tmp_path: Path) -> None:

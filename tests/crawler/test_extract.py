@@ -18,6 +18,7 @@ from crawler.extract import (
     decode_html,
     extract,
 )
+from tests.contract import EXTRACT_KEYS
 
 ROOT = Path(__file__).resolve().parents[2]
 URL = "https://sport.example.com/football/2024/05/city-beat-united-in-derby-1234.html"
@@ -212,21 +213,7 @@ def test_short_match_report_with_article_signals_is_an_article() -> None:
 def test_as_dict_has_the_archived_keys_in_order() -> None:
     ex = extract(page(ARTICLE_JSONLD, around=RELATED).encode(), URL)
     data = ex.as_dict()
-    assert list(data) == [
-        "url",
-        "canonical_url",
-        "title",
-        "authors",
-        "published",
-        "modified",
-        "description",
-        "site_name",
-        "language",
-        "tags",
-        "text",
-        "links",
-        "related_links",
-    ]
+    assert list(data) == EXTRACT_KEYS
     assert data["related_links"][0] == {  # type: ignore[index]
         "url": "https://sport.example.com/football/2024/05/united-manager-under-pressure-1235.html",
         "text": "United manager under pressure",
