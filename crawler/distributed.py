@@ -75,6 +75,8 @@ RUN_META, SOURCE_META, LEASE_META, CB_META, EB_META = (
     "pressbox_cb",
     "pressbox_eb",
 )
+#: Fleet-wide claims a request takes when it is queued: [(kind, value)], kind "seen"/"articles"/...
+CLAIMS_META = "pressbox_claims"
 
 # Pop the best request of a queue into a worker's in-flight hash, atomically.
 _POP_LEASED = """
@@ -147,11 +149,26 @@ def decode_request(data: bytes, spider: Any | None = None) -> Request:
 class Frontier:
     """The Redis side of a fleet: keys, queues, leases, runs, workers (all under ``ns:``)."""
 
+    _PUSH_SCRIPT = """
+    for i = 5, #ARGV, 2 do
+      if redis.call('SADD', ARGV[i], ARGV[i + 1]) == 0 then
+        for j = 5, i - 2, 2 do redis.call('SREM', ARGV[j], ARGV[j + 1]) end
+        return 0
+      end
+      redis.call('EXPIRE', ARGV[i], ARGV[4])
+    end
+    redis.call('INCR', KEYS[1])
+    redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+    redis.call('SADD', KEYS[3], ARGV[3])
+    return 1
+    """
+
     def __init__(self, server: redis.Redis, namespace: str = DEFAULT_NAMESPACE) -> None:
         self.r: Any = server
         self.ns = namespace
         self.seen_ttl = int(os.environ.get("PRESSBOX_SEEN_TTL", str(7 * 86400)))
         self._pop = self.r.register_script(_POP_LEASED)
+        self._push = self.r.register_script(self._PUSH_SCRIPT)
         self._acquire = self.r.register_script(_ACQUIRE)
 
     @classmethod
@@ -166,15 +183,23 @@ class Frontier:
     def queue_key(self, source: str) -> str:
         return self.key("queue", source)
 
-    def push(self, requests: list[Request]) -> None:
-        """Queue requests (each with its run and source in meta), counting them pending."""
-        pipe = self.r.pipeline(transaction=True)
+    def push(self, requests: list[Request]) -> int:
+        """Queue requests (each with its run and source in meta), counting them pending.
+
+        A request that carries claims (``CLAIMS_META``: URLs or articles of its run) is queued
+        only if all its claims are new, in one atomic step: a URL is never claimed without
+        being queued. Returns how many requests were queued.
+        """
+        queued = 0
         for request in requests:
             run_id, source = request.meta[RUN_META], request.meta[SOURCE_META]
-            pipe.incr(self.key("run", run_id, "pending"))
-            pipe.zadd(self.queue_key(source), {encode_request(request): -request.priority})
-            pipe.sadd(self.key("sources"), source)
-        pipe.execute()
+            claims = request.meta.pop(CLAIMS_META, [])
+            args: list[Any] = [encode_request(request), -request.priority, source, self.seen_ttl]
+            for kind, value in claims:
+                args += [self.key("run", run_id, kind), fingerprint(value)]
+            keys = [self.key("run", run_id, "pending"), self.queue_key(source), self.key("sources")]
+            queued += int(self._push(keys=keys, args=args))
+        return queued
 
     def sources(self) -> list[str]:
         return sorted(s.decode() for s in self.r.smembers(self.key("sources")))
@@ -301,13 +326,15 @@ class Frontier:
 
 
 class _SharedSet:
-    """``x in s`` claims ``x`` fleet-wide: true when someone claimed it before (for sitemaps)."""
+    """``x in s`` is false, and notes a fleet-wide claim of ``x`` that the request made next
+    carries: the claim is taken when that request is queued (see :meth:`Frontier.push`)."""
 
-    def __init__(self, frontier: Frontier, run_id: int, kind: str) -> None:
-        self.frontier, self.run_id, self.kind = frontier, run_id, kind
+    def __init__(self, state: RunState, kind: str) -> None:
+        self.state, self.kind = state, kind
 
     def __contains__(self, value: object) -> bool:
-        return not self.frontier.claim(self.run_id, self.kind, str(value))
+        self.state.pending_claims = [(self.kind, str(value))]
+        return False
 
     def add(self, value: object) -> None:
         pass
@@ -327,7 +354,10 @@ class RunState(NewsSpider):
         with archive.session() as session:
             self._load_source(get_source(session, source_name))
             self._load_known(session)
-        self.seen_sitemaps = _SharedSet(frontier, run_id, "sitemaps")  # type: ignore[assignment]
+        self.seen_sitemaps = _SharedSet(self, "sitemaps")  # type: ignore[assignment]
+        # Claims of the request being made: taken in Redis only when it is queued, atomically
+        # with the push, so a worker killed in between leaves nothing claimed and unqueued.
+        self.pending_claims: list[tuple[str, str]] = []
         self._pool = None
 
     @property
@@ -351,17 +381,29 @@ class RunState(NewsSpider):
         return self.tag(super()._discovery_request(url, callback))
 
     def tag(self, request: Request) -> Request:
+        if self.pending_claims:
+            request.meta[CLAIMS_META] = self.pending_claims
+            self.pending_claims = []
         request.meta[RUN_META] = self.run_id
         request.meta[SOURCE_META] = self.source_name
         if self.delay:
             request.meta["pressbox_delay"] = self.delay
         return request
 
+    def _discovered(self, url: str, depth: int, date: Any, priority: int) -> Request | None:
+        self.pending_claims = []
+        try:
+            return super()._discovered(url, depth, date, priority)
+        finally:
+            self.pending_claims = []
+
     def _claim_url(self, key: str) -> bool:
-        return self.frontier.claim(self.run_id, "seen", key)
+        self.pending_claims.append(("seen", key))
+        return True
 
     def _claim_article(self, known: Any) -> bool:
-        return self.frontier.claim(self.run_id, "articles", str(known.id))
+        self.pending_claims.append(("articles", str(known.id)))
+        return True
 
     def seed_requests(self) -> list[Request]:
         """The run's first requests (as :meth:`NewsSpider.start`), claimed fleet-wide."""
@@ -422,7 +464,8 @@ class FrontierScheduler(RedisScheduler):
     def enqueue_request(self, request: Request) -> bool:
         if RUN_META not in request.meta:
             raise ValueError(f"a frontier request without a run: {request}")
-        self.frontier.push([request])
+        if not self.frontier.push([request]):
+            return False  # another worker claimed and queued it first
         if self.stats:
             self.stats.inc_value("scheduler/enqueued/redis", spider=self.spider)
         return True
