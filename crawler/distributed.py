@@ -425,6 +425,14 @@ class RunState(NewsSpider):
 
 
 @dataclass(slots=True)
+class LeaseDone:
+    """Marks that everything a frontier request produced has reached the pipeline."""
+
+    lease: int
+    run_id: int
+
+
+@dataclass(slots=True)
 class RunRecord:
     """A page record and the run it belongs to (the item a worker's spider yields)."""
 
@@ -491,6 +499,8 @@ class WorkerSpider(NewsSpider):
     """A long-lived spider serving every run on the frontier (``scrapy crawl news-worker``)."""
 
     name = "news-worker"
+    # One output at a time, in order: see _done_marker.
+    custom_settings = {"CONCURRENT_ITEMS": 1}  # noqa: RUF012
 
     def __init__(
         self,
@@ -628,6 +638,14 @@ class WorkerSpider(NewsSpider):
         if lease is not None:
             self.done.append((lease, request.meta[RUN_META]))
 
+    def _done_marker(self, request: Request) -> Iterator[Any]:
+        """The last output of a callback. Outputs are processed one at a time, in order
+        (CONCURRENT_ITEMS = 1), so when the pipeline sees this marker the request's record is
+        buffered and every request it found is queued: only then may its lease go."""
+        lease = request.meta.get(LEASE_META)
+        if lease is not None:
+            yield LeaseDone(lease, request.meta[RUN_META])
+
     async def parse_page(self, response: Any, depth: int, article_id: int | None) -> Any:
         request = response.request
         try:
@@ -635,16 +653,21 @@ class WorkerSpider(NewsSpider):
             async for out in NewsSpider.parse_page(state, response, depth, article_id):
                 for tagged in self._outputs(request, iter([out])):
                     yield tagged
-        finally:
+        except Exception:
             self._done(request)
+            raise
+        for marker in self._done_marker(request):
+            yield marker
 
     def _sync_callback(self, method: Any, response: Any, *args: Any) -> Iterator[Any]:
         request = response.request
         try:
             state = self.state(request.meta[RUN_META])
             yield from self._outputs(request, method(state, response, *args))
-        finally:
+        except Exception:
             self._done(request)
+            raise
+        yield from self._done_marker(request)
 
     def parse_feed(self, response: Any, depth: int, article_id: None) -> Iterator[Any]:
         return self._sync_callback(NewsSpider.parse_feed, response, depth, article_id)
@@ -660,8 +683,10 @@ class WorkerSpider(NewsSpider):
         try:
             state = self.state(request.meta[RUN_META])
             yield from self._outputs(request, NewsSpider.on_error(state, failure))
-        finally:
+        except Exception:
             self._done(request)
+            raise
+        yield from self._done_marker(request)
 
 
 class DistributedPipeline:
@@ -707,6 +732,9 @@ class DistributedPipeline:
         return writer
 
     def process_item(self, item: Any, spider: Any = None) -> Any:
+        if isinstance(item, LeaseDone):
+            self.spider.done.append((item.lease, item.run_id))
+            return item
         if isinstance(item, RunRecord) and not self.failed:
             self._writer(item.run_id).buffer.append(item.record)
             self.buffered += 1
